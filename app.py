@@ -1,0 +1,111 @@
+"""Application factory: `flask --app app …` and `gunicorn 'app:create_app()'` call create_app()."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, request
+from sqlalchemy import event
+
+import config
+from extensions import csrf, db, limiter, login_manager, migrate
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the console: settings, extensions, blueprints, errors, headers, commands."""
+    instance_path = (test_config or {}).pop("INSTANCE_PATH", None)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    config.load(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_security_headers(app)
+    register_commands(app)
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
+    app.jinja_env.add_extension("jinja2.ext.do")
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from security import passwords
+
+    passwords.configure(
+        app.config["PASSWORD_HASH_TIME_COST"],
+        app.config["PASSWORD_HASH_MEMORY_COST"],
+        app.config["PASSWORD_HASH_PARALLELISM"],
+    )
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(app.root_path) + "/migrations",
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    # The server-side session record replaces Flask-Login's IP/agent heuristics.
+    login_manager.session_protection = None
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _tune_sqlite)
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers run while one writer writes; the busy timeout makes a
+    # second writer wait instead of failing; foreign keys are off by default.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from blueprints import admin, auth, health, mypage, signin_session
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(mypage.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(health.bp)
+    app.before_request(signin_session.enforce_sign_in_state)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from blueprints import errors
+
+    errors.register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def add_security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint != "static":
+            # Pages show personal data; no shared cache should keep them.
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    import commands
+
+    commands.register(app)

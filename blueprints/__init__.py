@@ -1,0 +1,1 @@
+"""Blueprints: thin views over the security package."""

@@ -1,0 +1,144 @@
+"""Users: the list, the new-user form and the tabbed profile form."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from blueprints.admin import bp
+from blueprints.signin_session import client_ip
+from extensions import db
+from forms.admin import UserFilterForm, UserForm
+from models import User, utcnow
+from security import accounts, directory
+from security.accounts import AccountError, Profile
+from security.form_layouts import layout_for
+from security.messages import message
+
+
+def _group_choices() -> list[tuple[int, str]]:
+    return [(group.id, group.name) for group in directory.all_groups()]
+
+
+@bp.route("/users")
+def users() -> tuple[str, int]:
+    form = UserFilterForm(request.args)
+    groups = directory.all_groups()
+    form.group.choices = [("", "All groups")] + [(str(g.id), g.name) for g in groups]
+    valid = form.validate()
+    group_id = int(form.group.data) if valid and (form.group.data or "").isdigit() else None
+    page = directory.search_users(
+        query=(form.q.data or "") if valid else "",
+        group_id=group_id,
+        page=(form.page.data or 1) if valid else 1,
+        per_page=(form.per_page.data or 50) if valid else 50,
+    )
+    return render_template("admin/users.html", form=form, page=page), 200 if valid else 400
+
+
+def _apply_errors(form: UserForm, error: AccountError) -> None:
+    field = getattr(form, error.field or "login", form.login)
+    field.errors = [*field.errors, message(error.message_key, **error.values)]
+
+
+def _profile(form: UserForm) -> Profile:
+    return Profile(
+        email=form.email.data or "", name=form.name.data or "", last_name=form.last_name.data or ""
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> Response | tuple[str, int]:
+    form = UserForm()
+    form.groups.choices = _group_choices()
+    if request.method == "GET":
+        form.groups.data = []
+    if form.validate_on_submit():
+        if not form.password.data:
+            form.password.errors = [message("form.required")]
+        else:
+            try:
+                user = accounts.create_user(
+                    form.login.data or "",
+                    form.password.data,
+                    now=utcnow(),
+                    profile=_profile(form),
+                    group_ids=form.groups.data or [],
+                    active=bool(form.active.data),
+                    actor=current_user,
+                    ip=client_ip(),
+                )
+            except AccountError as error:
+                db.session.rollback()
+                _apply_errors(form, error)
+            else:
+                db.session.commit()
+                flash(message("user.created", login=user.login), "success")
+                return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "admin/user_edit.html",
+        form=form,
+        user=None,
+        layout=layout_for("user_edit"),
+        active_tab=request.args.get("tab", "main"),
+        events_page=None,
+    ), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int) -> Response | tuple[str, int]:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    layout = layout_for("user_edit")
+    active_tab = request.args.get("tab", "main")
+    if layout.tab(active_tab) is None:
+        active_tab = layout.tabs[0].id
+    form = UserForm(obj=user if request.method == "GET" else None)
+    form.groups.choices = _group_choices()
+    if request.method == "GET":
+        form.groups.data = [group.id for group in user.groups]
+        form.password.data = ""
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                changed = accounts.update_user(
+                    user,
+                    now=utcnow(),
+                    actor=current_user,
+                    ip=client_ip(),
+                    login=form.login.data or "",
+                    profile=_profile(form),
+                    active=bool(form.active.data),
+                    group_ids=form.groups.data or [],
+                    new_password=form.password.data or "",
+                )
+            except AccountError as error:
+                db.session.rollback()
+                user = db.session.get(User, user_id)
+                _apply_errors(form, error)
+            else:
+                db.session.commit()
+                flash(message("user.saved") if changed else "Nothing to change.", "success")
+                return redirect(
+                    url_for("admin.edit_user", user_id=user_id, tab=active_tab), code=303
+                )
+        status = 400
+    events_page = (
+        directory.search_events(
+            subject_id=user_id, page=request.args.get("events_page", 1, type=int) or 1, per_page=20
+        )
+        if active_tab == "events"
+        else None
+    )
+    return render_template(
+        "admin/user_edit.html",
+        form=form,
+        user=user,
+        layout=layout,
+        active_tab=active_tab,
+        events_page=events_page,
+    ), status

@@ -1,0 +1,82 @@
+"""Command line: `flask --app app users …` (and, later, `otp …`)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from extensions import db
+from models import ADMINISTRATORS_GROUP_ID, user_groups, utcnow
+from security.accounts import AccountError, Profile, create_user
+from security.messages import message
+
+users_cli = AppGroup("users", help="Manage console users.")
+
+
+@users_cli.command("create")
+@click.argument("login")
+@click.option("--password", required=True, help="The new user's password.")
+@click.option("--email", default="", help="E-mail address.")
+@click.option("--name", default="", help="First name.")
+@click.option("--last-name", default="", help="Last name.")
+@click.option("--admin", is_flag=True, help="Put the user in the Administrators group.")
+def create_user_command(
+    login: str, password: str, email: str, name: str, last_name: str, admin: bool
+) -> None:
+    """Create a user (in Administrators with --admin)."""
+    try:
+        user = create_user(
+            login,
+            password,
+            now=utcnow(),
+            profile=Profile(email=email, name=name, last_name=last_name),
+            group_ids=[ADMINISTRATORS_GROUP_ID] if admin else [],
+            ip="cli",
+        )
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(message(error.message_key, **error.values)) from None
+    db.session.commit()
+    click.echo(f"Created user {user.login} (id {user.id}).")
+
+
+@users_cli.command("ensure-admin")
+def ensure_admin_command() -> None:
+    """Create the first administrator `admin` when no administrator exists yet.
+
+    The password is ADMIN_PASSWORD when set, otherwise a random one printed once.
+    """
+    has_admin = db.session.scalar(
+        select(user_groups.c.user_id)
+        .where(user_groups.c.group_id == ADMINISTRATORS_GROUP_ID)
+        .limit(1)
+    )
+    if has_admin is not None:
+        click.echo("An administrator exists already.")
+        return
+    given = os.environ.get("ADMIN_PASSWORD", "")
+    password = given or secrets.token_urlsafe(12)
+    try:
+        user = create_user(
+            "admin", password, now=utcnow(), group_ids=[ADMINISTRATORS_GROUP_ID], ip="cli"
+        )
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(message(error.message_key, **error.values)) from None
+    db.session.commit()
+    if given:
+        click.echo(f"Created administrator {user.login} with the password from ADMIN_PASSWORD.")
+    else:
+        click.echo(
+            f"Created administrator {user.login}. Password (shown only this once): {password}"
+        )
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to the app."""
+    app.cli.add_command(users_cli)

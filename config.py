@@ -1,0 +1,131 @@
+"""Every setting with its safe default, and the checks that stop a bad start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from limits import parse_many
+from sqlalchemy.engine import make_url
+
+
+class InvalidSetting(SystemExit):
+    """A setting that the console cannot start with; Python prints only this one line."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"console: invalid setting {key}: {problem}")
+
+
+DEFAULTS: dict[str, Any] = {
+    # SQLALCHEMY_DATABASE_URI and SECRET_KEY are filled in from instance/ when absent.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": 1800},
+    "SESSION_COOKIE_NAME": "console_session",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # A "remember me" sign-in keeps the cookie across browser restarts, but the
+    # server-side record still ends after the absolute lifetime.
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    # Flask-Login's own remember cookie is never used; these flags keep it safe anyway.
+    "REMEMBER_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": timedelta(hours=12),
+    "WTF_CSRF_TIME_LIMIT": 3600,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_HEADERS_ENABLED": False,
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "REAUTH_MINUTES": 10,
+    "USERS_PER_PAGE": 50,
+    "EVENTS_PER_PAGE": 50,
+    # argon2-cffi defaults; tests lower them.
+    "PASSWORD_HASH_TIME_COST": 3,
+    "PASSWORD_HASH_MEMORY_COST": 65536,
+    "PASSWORD_HASH_PARALLELISM": 4,
+    "MAX_CONTENT_LENGTH": 256 * 1024,
+}
+
+_BOOLEAN_KEYS = ("SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED")
+_POSITIVE_INT_KEYS = (
+    "SESSION_IDLE_MINUTES",
+    "SESSION_ABSOLUTE_HOURS",
+    "REAUTH_MINUTES",
+    "USERS_PER_PAGE",
+    "EVENTS_PER_PAGE",
+    "PASSWORD_HASH_TIME_COST",
+    "PASSWORD_HASH_MEMORY_COST",
+    "PASSWORD_HASH_PARALLELISM",
+)
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill app.config: defaults, instance/config.py, FLASK_* variables, then check it."""
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env()
+    else:
+        app.config.from_mapping(test_config)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'console.db'}")
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = read_or_create_secret(instance / "secret_key")
+    validate(app.config)
+    # Flask-Login's remember cookie follows the session cookie's transport rule.
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+
+
+def validate(config: Any) -> None:
+    """Refuse settings the console cannot run with, naming the setting."""
+    for key in _BOOLEAN_KEYS:
+        if not isinstance(config[key], bool):
+            raise InvalidSetting(f"FLASK_{key}", "expected true or false")
+    for key in _POSITIVE_INT_KEYS:
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidSetting(f"FLASK_{key}", "expected a whole number of at least 1")
+    try:
+        if not parse_many(str(config["LOGIN_RATE_LIMIT"])):
+            raise ValueError
+    except ValueError:
+        raise InvalidSetting(
+            "FLASK_LOGIN_RATE_LIMIT", "expected a limit such as '10 per minute'"
+        ) from None
+    try:
+        make_url(str(config["SQLALCHEMY_DATABASE_URI"]))
+    except Exception:  # noqa: BLE001 - any parse failure is the same bad setting
+        raise InvalidSetting("FLASK_SQLALCHEMY_DATABASE_URI", "not a database URL") from None
+    storage = str(config["RATELIMIT_STORAGE_URI"])
+    if storage.split("://", 1)[0] not in {"memory", "redis", "rediss", "redis+sentinel"}:
+        raise InvalidSetting(
+            "FLASK_RATELIMIT_STORAGE_URI", "expected memory:// or redis://host:port/db"
+        )
+    secret = config["SECRET_KEY"]
+    if not isinstance(secret, str | bytes) or len(secret) < 16:
+        raise InvalidSetting("FLASK_SECRET_KEY", "expected at least 16 characters")
+
+
+def read_or_create_secret(path: Path, nbytes: int = 32) -> str:
+    """Return the secret kept in `path`, creating it once even when workers race."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            value = path.read_text().strip()
+            if value:
+                return value
+            time.sleep(0.02)  # another process is between create and write
+        raise InvalidSetting(str(path), "the file is empty") from None
+    value = secrets.token_hex(nbytes)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value

@@ -1,0 +1,29 @@
+"""Sign-in forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired
+
+from forms.validators import MaxLength, NoControlCharacters
+from security.messages import message
+
+
+class LoginForm(FlaskForm):
+    login = StringField(
+        "Login",
+        validators=[InputRequired(message("form.required")), MaxLength(100), NoControlCharacters()],
+        render_kw={"autocomplete": "username", "autofocus": True, "autocapitalize": "none"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired(message("form.required")), MaxLength(256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField("Keep me signed in on this computer")
+    next = HiddenField()
+
+
+class SubmitOnlyForm(FlaskForm):
+    """A button-only form: its only field is the CSRF token."""

@@ -1,0 +1,32 @@
+"""My page forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms.validators import EqualTo, InputRequired
+
+from forms.validators import MaxLength
+from security.messages import message
+from security.passwords import MAX_PASSWORD_LENGTH
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[InputRequired(message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[InputRequired(message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    new_password_confirm = PasswordField(
+        "Repeat the new password",
+        validators=[
+            InputRequired(message("form.required")),
+            EqualTo("new_password", message("user.passwords_differ")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )

@@ -1,0 +1,101 @@
+"""Users, groups and the rights that groups carry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import Base
+from models.base import UTCDateTime
+
+ADMINISTRATORS_GROUP_ID = 1
+EMPLOYEES_GROUP_ID = 2
+
+LOGIN_MAX = 50
+EMAIL_MAX = 255
+NAME_MAX = 100
+
+user_groups = Table(
+    "user_groups",
+    Base.metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "group_id",
+        Integer,
+        ForeignKey("groups.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class Group(Base):
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(String(255), default="")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    can_manage_otp: Mapped[bool] = mapped_column(Boolean, default=False)
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __repr__(self) -> str:
+        return f"<Group {self.id} {self.name}>"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(LOGIN_MAX))
+    # casefold() of the login: uniqueness and look-up ignore case on every database.
+    login_key: Mapped[str] = mapped_column(String(LOGIN_MAX * 3), unique=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), default="", index=True)
+    name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    last_name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    groups: Mapped[list[Group]] = relationship(
+        secondary=user_groups, lazy="selectin", order_by=Group.id
+    )
+
+    # Flask-Login's protocol, spelled out so that no mixin hides what it answers.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_admin(self) -> bool:
+        return any(group.is_admin for group in self.groups)
+
+    @property
+    def can_manage_otp(self) -> bool:
+        return any(group.is_admin or group.can_manage_otp for group in self.groups)
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.name, self.last_name) if part)
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.login
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.login!r}>"

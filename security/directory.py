@@ -1,0 +1,109 @@
+"""Finding users and events for the administration lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func, or_, select
+
+from extensions import db
+from models import Event, Group, User, user_groups
+
+Row = TypeVar("Row")
+
+
+@dataclass(frozen=True)
+class Page(Generic[Row]):
+    items: list[Row]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _paginate(statement: Any, page: int, per_page: int) -> Page[Any]:
+    # One query returns the page and, through a window function, the total.
+    rows = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
+    total = rows[0][1] if rows else 0
+    if not rows and page > 1:
+        total = (
+            db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+            or 0
+        )
+    return Page(items=[row[0] for row in rows], total=total, page=page, per_page=per_page)
+
+
+def search_users(
+    *, query: str = "", group_id: int | None = None, page: int = 1, per_page: int = 50
+) -> Page[User]:
+    """Return one page of users matching a search over login, name and e-mail."""
+    statement = select(User, func.count().over()).order_by(User.id)
+    if query:
+        pattern = f"%{_escape_like(query.strip().casefold())}%"
+        statement = statement.where(
+            or_(
+                User.login_key.like(pattern, escape="\\"),
+                User.email.ilike(pattern, escape="\\"),
+                User.name.ilike(pattern, escape="\\"),
+                User.last_name.ilike(pattern, escape="\\"),
+            )
+        )
+    if group_id is not None:
+        statement = statement.where(
+            User.id.in_(select(user_groups.c.user_id).where(user_groups.c.group_id == group_id))
+        )
+    return _paginate(statement, page, per_page)
+
+
+def all_groups() -> list[Group]:
+    """Return every group, in id order."""
+    return list(db.session.scalars(select(Group).order_by(Group.id)))
+
+
+def search_events(
+    *,
+    event_type: str = "",
+    user_login: str = "",
+    subject_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> Page[Event]:
+    """Return one page of events, newest first, filtered as asked."""
+    statement = select(Event, func.count().over()).order_by(
+        Event.created_at.desc(), Event.id.desc()
+    )
+    if event_type:
+        statement = statement.where(Event.type == event_type)
+    if user_login:
+        login = user_login.strip().lower()
+        statement = statement.where(
+            or_(func.lower(Event.subject_login) == login, func.lower(Event.actor_login) == login)
+        )
+    if subject_id is not None:
+        statement = statement.where(
+            or_(Event.subject_id == subject_id, Event.actor_id == subject_id)
+        )
+    if since is not None:
+        statement = statement.where(Event.created_at >= since)
+    if until is not None:
+        statement = statement.where(Event.created_at < until)
+    return _paginate(statement, page, per_page)
