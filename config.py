@@ -79,9 +79,36 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'console.db'}")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_or_create_secret(instance / "secret_key")
+    load_keys(app.config, instance)
     validate(app.config)
     # Flask-Login's remember cookie follows the session cookie's transport rule.
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+
+
+def load_keys(config: Any, instance: Path) -> None:
+    """Read or create the OTP encryption keys and the recovery-code key, then install them."""
+    from security import keys
+    from security.secret_box import InvalidKeys, load_or_create_keys, parse_keys
+
+    configured = config.get("OTP_ENCRYPTION_KEYS")
+    try:
+        if configured:
+            text = ",".join(configured) if isinstance(configured, list | tuple) else str(configured)
+            encryption_keys = parse_keys(text)
+        else:
+            encryption_keys = load_or_create_keys(instance / "otp_keys")
+    except InvalidKeys as error:
+        raise InvalidSetting("FLASK_OTP_ENCRYPTION_KEYS", str(error)) from None
+    recovery = config.get("RECOVERY_CODE_KEY") or read_or_create_secret(instance / "recovery_key")
+    try:
+        recovery_bytes = bytes.fromhex(str(recovery))
+        if len(recovery_bytes) < 16:
+            raise ValueError
+    except ValueError:
+        raise InvalidSetting(
+            "FLASK_RECOVERY_CODE_KEY", "expected at least 32 hexadecimal characters"
+        ) from None
+    keys.configure(encryption_keys, recovery_bytes)
 
 
 def validate(config: Any) -> None:

@@ -1,19 +1,42 @@
-"""Signing in and out."""
+"""Signing in and out: the password, the second step, the forced connection."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from blueprints.signin_session import client_ip, finish_sign_in, sign_out
+from blueprints.connect_page import attempt_connection, connection_view
+from blueprints.signin_session import (
+    REMEMBER_COOKIE,
+    abandon_second_step,
+    begin_second_step,
+    client_ip,
+    current_state,
+    finish_sign_in,
+    pending_user,
+    pending_value,
+    sign_out,
+)
 from extensions import db, limiter
-from forms.auth import LoginForm
+from forms.auth import LoginForm, SecondStepForm
+from forms.two_step import ConnectForm
 from models import User, utcnow
-from security import signin
+from security import signin, two_step
 from security.accounts import login_key
 from security.messages import message
+from security.otp_settings import load_settings
 from security.redirects import safe_next
+from security.signin import SignInState
+from security.two_step import Outcome
 
 bp = Blueprint("auth", __name__)
 
@@ -44,14 +67,143 @@ def login() -> Response | str | tuple[str, int]:
     if not form.validate_on_submit():
         status = 400 if form.errors else 200
         return render_template("auth/login.html", form=form), status
+    if current_state() is not SignInState.ANONYMOUS:
+        abandon_second_step()  # a new password starts the sign-in over
+    now = utcnow()
+    remembered_token = request.cookies.get(REMEMBER_COOKIE)
     outcome = signin.check_password(
-        form.login.data or "", form.password.data or "", now=utcnow(), ip=client_ip()
+        form.login.data or "",
+        form.password.data or "",
+        now=now,
+        ip=client_ip(),
+        remembered=lambda user: two_step.is_remembered(user, remembered_token, now=now),
     )
-    if outcome.user is None:
+    user = outcome.user
+    if user is None:
         db.session.commit()  # keep the failure event
         return render_template("auth/login.html", form=form, error=message("login.invalid")), 200
-    finish_sign_in(outcome.user, remember=bool(form.remember.data))
-    return redirect(safe_next(form.next.data, home_for(outcome.user)), code=303)
+    next_url = safe_next(form.next.data, "")
+    if outcome.next_state is SignInState.SIGNED_IN:
+        finish_sign_in(user, remember=bool(form.remember.data))
+        return redirect(next_url or home_for(user), code=303)
+    db.session.commit()  # grace deadline, rehashed password
+    step = begin_second_step(
+        user, outcome.next_state, remember=bool(form.remember.data), next_url=next_url
+    )
+    return redirect(url_for(step), code=303)
+
+
+def _second_step_page(
+    form: SecondStepForm, status: int, error: str | None = None
+) -> tuple[str, int]:
+    settings = load_settings()
+    return render_template(
+        "auth/login_otp.html", form=form, error=error, allow_remember=settings.allow_remember
+    ), status
+
+
+@bp.route("/login/otp", methods=["GET", "POST"])
+def login_otp() -> Response | tuple[str, int]:
+    user = pending_user()
+    if user is None:
+        abandon_second_step()
+        flash(message("otp.pending_expired"), "error")
+        return redirect(url_for("auth.login"), code=303)
+    form = SecondStepForm()
+    if request.method == "GET":
+        return _second_step_page(form, 200)
+    if not form.validate_on_submit():
+        return _second_step_page(form, 400)
+    settings = load_settings()
+    now = utcnow()
+    result = two_step.verify_sign_in_code(
+        user, form.code.data or "", now=now, ip=client_ip(), settings=settings
+    )
+    db.session.commit()  # failure counts and locks survive whatever follows
+    if result.outcome is Outcome.LOCKED:
+        until = result.locked_until.strftime("%H:%M UTC") if result.locked_until else ""
+        return _second_step_page(form, 429, message("otp.locked", until=until))
+    if result.outcome is Outcome.MALFORMED:
+        form.code.errors = [message("otp.code_malformed", digits=6)]
+        return _second_step_page(form, 400)
+    if not result.accepted:
+        return _second_step_page(form, 200, message("otp.code_incorrect"))
+    remember = bool(pending_value("remember"))
+    next_url = str(pending_value("next") or "")
+    method = "recovery_code" if result.outcome is Outcome.RECOVERY_ACCEPTED else "otp"
+    remember_token = None
+    # Only a one-time password, never a recovery code, may remember a computer.
+    if settings.allow_remember and form.remember_device.data and result.outcome is Outcome.ACCEPTED:
+        remember_token, expires = two_step.remember_computer(
+            user,
+            now=now,
+            ip=client_ip(),
+            user_agent=request.headers.get("User-Agent", ""),
+            days=settings.remember_days,
+        )
+    finish_sign_in(user, remember=remember, method=method)
+    if result.recovery_codes_left is not None:
+        left = result.recovery_codes_left
+        key = "otp.recovery_low" if left <= 2 else "otp.recovery_used"
+        flash(message(key, left=left), "warning")
+    response = redirect(next_url or home_for(user), code=303)
+    if remember_token is not None:
+        response.set_cookie(
+            REMEMBER_COOKIE,
+            remember_token,
+            expires=expires,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
+    return response
+
+
+@bp.route("/login/connect", methods=["GET", "POST"])
+def login_connect() -> Response | tuple[str, int]:
+    user = pending_user()
+    if user is None:
+        abandon_second_step()
+        flash(message("otp.pending_expired"), "error")
+        return redirect(url_for("auth.login"), code=303)
+    settings = load_settings()
+    now = utcnow()
+    form = ConnectForm()
+    attempt = attempt_connection(
+        form,
+        user,
+        actor=user,
+        settings=settings,
+        now=now,
+        ip=client_ip(),
+        is_post=request.method == "POST",
+    )
+    db.session.commit()  # a failed attempt is on record; a success stored the device
+    if attempt.expired:
+        flash(message("otp.connection_expired"), "error")
+        return redirect(url_for("auth.login_connect"), code=303)
+    if attempt.connected is not None:
+        finish_sign_in(user, remember=bool(pending_value("remember")), method="connect")
+        return render_template(
+            "mypage/recovery_codes_new.html",
+            codes=attempt.connected.recovery_codes,
+            user=user,
+            issuer=settings.issuer,
+            now=now,
+            clock_offset=attempt.connected.clock_offset,
+            continue_url=home_for(user),
+        ), 200
+    pending = attempt.pending or two_step.new_connection(user, settings.default_type)
+    view = connection_view(pending, user, settings, now=now)
+    form.connection.data = view.token
+    status = 400 if form.errors else 200
+    return render_template("auth/login_connect.html", form=form, view=view, user=user), status
+
+
+@bp.route("/login/cancel", methods=["POST"])
+def login_cancel() -> Response:
+    abandon_second_step()
+    return redirect(url_for("auth.login"), code=303)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -84,7 +84,8 @@ def register(app: Flask) -> None:
                 details={"path": request.path, "method": request.method},
             )
             db.session.commit()
-        return render_error(status)
+        custom = error.description if error.description != type(error).description else None
+        return render_error(status, custom)
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError) -> tuple[str, int]:

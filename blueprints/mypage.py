@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from blueprints.connect_page import attempt_connection, connection_view
 from blueprints.signin_session import client_ip, current_session_id, session_limits
 from extensions import db
 from forms.auth import SubmitOnlyForm
-from forms.mypage import PasswordChangeForm
+from forms.mypage import PasswordChangeForm, ReauthForm
+from forms.two_step import ConnectForm
 from models import UserSession, utcnow
-from security import accounts, events, sessions
+from security import accounts, events, sessions, signin, two_step
 from security.accounts import AccountError
 from security.messages import message
+from security.otp_settings import load_settings
+from security.redirects import safe_next
+from security.two_step import TwoStepError
 
 bp = Blueprint("mypage", __name__, url_prefix="/my")
 
@@ -25,6 +40,9 @@ def index() -> str:
 
 def _render_security(password_form: PasswordChangeForm, status: int = 200) -> tuple[str, int]:
     now = utcnow()
+    settings = load_settings()
+    device = two_step.device_of(current_user.id)
+    account = two_step.account_of(current_user.id)
     return (
         render_template(
             "mypage/security.html",
@@ -33,9 +51,193 @@ def _render_security(password_form: PasswordChangeForm, status: int = 200) -> tu
             button_form=SubmitOnlyForm(),
             sessions=sessions.active_sessions(current_user.id, now=now, limits=session_limits()),
             current_session_id=current_session_id(),
+            settings=settings,
+            device=device,
+            account=account,
+            status=two_step.status_of(current_user, settings, device, account, now),
+            device_active=device is not None and two_step.device_is_active(device, now),
+            mandatory=two_step.is_mandatory_for(current_user, settings, account, now),
+            recovery_left=two_step.recovery_codes_left(current_user.id),
+            computers=two_step.remembered_computers(current_user.id, now=now),
+            now=now,
         ),
         status,
     )
+
+
+def needs_recent_sign_in() -> Response | None:
+    """Send the user to re-enter the password when the last sign-in is too old."""
+    record = g.get("session_record")
+    recent = signin.signed_in_recently(
+        record.authenticated_at if record else None,
+        now=utcnow(),
+        minutes=current_app.config["REAUTH_MINUTES"],
+    )
+    if recent:
+        return None
+    flash(message("otp.reauth_needed"), "info")
+    back = request.path if request.method == "GET" else url_for("mypage.security")
+    return redirect(url_for("mypage.reauth", next=back), code=303)
+
+
+def _two_step_switched_on() -> Response | None:
+    if load_settings().enabled:
+        return None
+    flash(message("otp.not_enabled_for_console"), "error")
+    return redirect(url_for("mypage.security"), code=303)
+
+
+@bp.route("/reauth", methods=["GET", "POST"])
+def reauth() -> Response | tuple[str, int]:
+    form = ReauthForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next"), url_for("mypage.security"))
+    if form.validate_on_submit():
+        ok = signin.reauthenticate(
+            current_user,
+            form.password.data or "",
+            current_session_id(),
+            now=utcnow(),
+            ip=client_ip(),
+        )
+        db.session.commit()
+        if ok:
+            return redirect(safe_next(form.next.data, url_for("mypage.security")), code=303)
+        form.password.errors = [message("mypage.current_password_wrong")]
+    status = 400 if request.method == "POST" else 200
+    return render_template("mypage/reauth.html", form=form), status
+
+
+@bp.route("/security/connect", methods=["GET", "POST"])
+def connect() -> Response | tuple[str, int]:
+    refusal = _two_step_switched_on()
+    if refusal is not None:
+        return refusal
+    # Replacing a device ("My mobile device has changed") needs a recent sign-in.
+    if two_step.device_of(current_user.id) is not None:
+        refusal = needs_recent_sign_in()
+        if refusal is not None:
+            return refusal
+    settings = load_settings()
+    now = utcnow()
+    form = ConnectForm()
+    attempt = attempt_connection(
+        form,
+        current_user,
+        actor=current_user,
+        settings=settings,
+        now=now,
+        ip=client_ip(),
+        is_post=request.method == "POST",
+        keep_session_id=current_session_id(),
+    )
+    db.session.commit()
+    if attempt.expired:
+        flash(message("otp.connection_expired"), "error")
+        return redirect(url_for("mypage.connect"), code=303)
+    if attempt.connected is not None:
+        flash(message("otp.connected"), "success")
+        return render_template(
+            "mypage/recovery_codes_new.html",
+            codes=attempt.connected.recovery_codes,
+            user=current_user,
+            issuer=settings.issuer,
+            now=now,
+            clock_offset=attempt.connected.clock_offset,
+            continue_url=url_for("mypage.security"),
+        ), 200
+    pending = attempt.pending or two_step.new_connection(current_user, settings.default_type)
+    view = connection_view(pending, current_user, settings, now=now)
+    status = 400 if form.errors else 200
+    return render_template(
+        "mypage/connect.html",
+        form=form,
+        view=view,
+        replacing=two_step.device_of(current_user.id) is not None,
+    ), status
+
+
+@bp.route("/security/disable", methods=["POST"])
+def disable_two_step() -> Response:
+    refusal = needs_recent_sign_in()
+    if refusal is not None:
+        return refusal
+    try:
+        two_step.disable(
+            current_user,
+            days=0,
+            now=utcnow(),
+            actor=current_user,
+            ip=client_ip(),
+            settings=load_settings(),
+            keep_session_id=current_session_id(),
+        )
+    except TwoStepError as error:
+        db.session.commit()  # the refusal is on record
+        if error.key == "otp.mandatory_no_disable":
+            abort(403, description=message(error.key))
+        flash(message(error.key, **error.values), "error")
+        return redirect(url_for("mypage.security"), code=303)
+    db.session.commit()
+    flash(message("otp.disabled_forever"), "success")
+    return redirect(url_for("mypage.security"), code=303)
+
+
+@bp.route("/security/enable", methods=["POST"])
+def enable_two_step() -> Response:
+    try:
+        two_step.enable(current_user, now=utcnow(), actor=current_user, ip=client_ip())
+    except TwoStepError as error:
+        db.session.rollback()
+        flash(message(error.key), "error")
+        return redirect(url_for("mypage.security"), code=303)
+    db.session.commit()
+    flash(message("otp.reenabled"), "success")
+    return redirect(url_for("mypage.security"), code=303)
+
+
+@bp.route("/security/recovery-codes", methods=["GET", "POST"])
+def recovery_codes() -> Response | tuple[str, int]:
+    settings = load_settings()
+    if not settings.allow_recovery_codes:
+        flash(message("otp.recovery_not_allowed"), "error")
+        return redirect(url_for("mypage.security"), code=303)
+    if two_step.device_of(current_user.id) is None:
+        flash(message("otp.no_device"), "error")
+        return redirect(url_for("mypage.security"), code=303)
+    if request.method == "POST":
+        refusal = needs_recent_sign_in()
+        if refusal is not None:
+            return refusal
+        now = utcnow()
+        codes = two_step.generate_recovery_codes(
+            current_user, now=now, actor=current_user, ip=client_ip()
+        )
+        db.session.commit()
+        return render_template(
+            "mypage/recovery_codes_new.html",
+            codes=codes,
+            user=current_user,
+            issuer=settings.issuer,
+            now=now,
+            clock_offset=None,
+            continue_url=url_for("mypage.security"),
+        ), 200
+    return render_template(
+        "mypage/recovery_codes.html",
+        rows=two_step.recovery_code_rows(current_user.id),
+        left=two_step.recovery_codes_left(current_user.id),
+        action=url_for("mypage.recovery_codes"),
+        back=url_for("mypage.security"),
+    ), 200
+
+
+@bp.route("/security/devices/forget", methods=["POST"])
+def forget_computers() -> Response:
+    two_step.forget_computers(current_user, now=utcnow(), actor=current_user, ip=client_ip())
+    db.session.commit()
+    flash(message("otp.computers_forgotten"), "success")
+    return redirect(url_for("mypage.security"), code=303)
 
 
 @bp.route("/security")

@@ -6,25 +6,39 @@ Flask-Login's login_user / logout_user. The rules themselves are in security.sig
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from extensions import db, login_manager
 from models import User, utcnow
 from security import sessions, signin
+from security.messages import message
 from security.sessions import SessionLimits
 from security.signin import SignInState
 
 SESSION_TOKEN_KEY = "sid"  # noqa: S105 - the cookie key, not a secret
+# The half-finished sign-in: only the pending user, the step, a deadline, and where to go.
+PENDING_KEY = "pending"
+REMEMBER_COOKIE = "otp_remembered"
 
 # Pages anyone may open, signed in or not.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health.healthz"})
 # Pages open while the password is accepted and the second step is not done.
-PENDING_ENDPOINTS = frozenset({"auth.login", "auth.logout"})
+PENDING_ENDPOINTS = {
+    SignInState.AWAITING_CODE: frozenset({"auth.login_otp", "auth.login_cancel", "auth.logout"}),
+    SignInState.AWAITING_CONNECTION: frozenset(
+        {"auth.login_connect", "auth.login_cancel", "auth.logout"}
+    ),
+}
+STEP_ENDPOINTS = {
+    SignInState.AWAITING_CODE: "auth.login_otp",
+    SignInState.AWAITING_CONNECTION: "auth.login_connect",
+}
 
 
 def client_ip() -> str:
@@ -63,11 +77,63 @@ def current_session_id() -> str | None:
     return sessions.session_id_for(token) if token else None
 
 
+def _pending() -> dict[str, object] | None:
+    pending = session.get(PENDING_KEY)
+    return pending if isinstance(pending, dict) else None
+
+
 def current_state() -> SignInState:
     """Tell where this browser session stands in the sign-in flow."""
     if current_user.is_authenticated:
         return SignInState.SIGNED_IN
-    return SignInState.ANONYMOUS
+    pending = _pending()
+    if pending is None:
+        return SignInState.ANONYMOUS
+    if float(str(pending.get("until", 0))) < utcnow().timestamp():
+        session.pop(PENDING_KEY, None)
+        g.pending_expired = True
+        return SignInState.ANONYMOUS
+    try:
+        return SignInState(pending.get("state"))
+    except ValueError:
+        session.pop(PENDING_KEY, None)
+        return SignInState.ANONYMOUS
+
+
+def pending_user() -> User | None:
+    """Return the user whose password was accepted, while the second step is pending."""
+    if current_state() not in STEP_ENDPOINTS:
+        return None
+    pending = _pending()
+    user = db.session.get(User, int(str(pending["user_id"]))) if pending else None
+    return user if user is not None and user.active else None
+
+
+def pending_value(key: str) -> object:
+    """Return what the password step remembered for the second step (remember, next)."""
+    pending = _pending()
+    return pending.get(key) if pending else None
+
+
+def begin_second_step(user: User, state: SignInState, *, remember: bool, next_url: str) -> str:
+    """Hold only the pending user and a deadline; return the endpoint of the step to show."""
+    signin.check_transition(current_state(), state)
+    # A renewed cookie session: nothing from before the password survives.
+    session.clear()
+    session[PENDING_KEY] = {
+        "id": secrets.token_urlsafe(16),
+        "user_id": user.id,
+        "state": state.value,
+        "until": (utcnow() + signin.PENDING_LIFETIME).timestamp(),
+        "remember": remember,
+        "next": next_url,
+    }
+    return STEP_ENDPOINTS[state]
+
+
+def abandon_second_step() -> None:
+    """Forget a half-finished sign-in."""
+    session.clear()
 
 
 def finish_sign_in(user: User, *, remember: bool, method: str = "password") -> None:
@@ -99,6 +165,9 @@ def sign_out() -> None:
 
 def login_redirect() -> Response:
     """Send an anonymous visitor to the sign-in page, remembering where they were going."""
+    if g.pop("session_ended", False):
+        # Tell the person why: idle, expired, ended elsewhere, or blocked.
+        flash(message("login.session_ended"), "info")
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("auth.login") + "?" + urlencode({"next": target}))
 
@@ -111,8 +180,12 @@ def enforce_sign_in_state() -> Response | None:
     state = current_state()
     if state is SignInState.SIGNED_IN:
         return None
-    if endpoint in PENDING_ENDPOINTS and state is not SignInState.ANONYMOUS:
-        return None
+    if state in PENDING_ENDPOINTS:
+        if endpoint in PENDING_ENDPOINTS[state]:
+            return None
+        return redirect(url_for(STEP_ENDPOINTS[state]))
     if endpoint == "auth.logout":
+        return redirect(url_for("auth.login"))
+    if endpoint in ("auth.login_otp", "auth.login_connect", "auth.login_cancel"):
         return redirect(url_for("auth.login"))
     return login_redirect()

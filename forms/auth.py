@@ -27,3 +27,18 @@ class LoginForm(FlaskForm):
 
 class SubmitOnlyForm(FlaskForm):
     """A button-only form: its only field is the CSRF token."""
+
+
+class SecondStepForm(FlaskForm):
+    code = StringField(
+        "One-time password or recovery code",
+        validators=[InputRequired(message("form.required")), MaxLength(40), NoControlCharacters()],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "autofocus": True,
+            "autocapitalize": "none",
+            "spellcheck": "false",
+        },
+    )
+    remember_device = BooleanField("Remember one-time password on this computer")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
+from wtforms import HiddenField, PasswordField
 from wtforms.validators import EqualTo, InputRequired
 
 from forms.validators import MaxLength
@@ -30,3 +30,12 @@ class PasswordChangeForm(FlaskForm):
         ],
         render_kw={"autocomplete": "new-password"},
     )
+
+
+class ReauthForm(FlaskForm):
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired(message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "current-password", "autofocus": True},
+    )
+    next = HiddenField()

@@ -2,6 +2,15 @@
 
 from models.base import utcnow
 from models.event import Event
+from models.form_layout import SavedFormLayout
+from models.otp import (
+    SETTINGS_ROW_ID,
+    OtpDevice,
+    OtpSettings,
+    RecoveryCode,
+    RememberedDevice,
+    TwoStepAccount,
+)
 from models.session import UserSession
 from models.user import (
     ADMINISTRATORS_GROUP_ID,
@@ -15,6 +24,13 @@ __all__ = [
     "ADMINISTRATORS_GROUP_ID",
     "EMPLOYEES_GROUP_ID",
     "Event",
+    "OtpDevice",
+    "OtpSettings",
+    "RecoveryCode",
+    "RememberedDevice",
+    "SavedFormLayout",
+    "SETTINGS_ROW_ID",
+    "TwoStepAccount",
     "Group",
     "User",
     "UserSession",

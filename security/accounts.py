@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from extensions import db
-from models import EMPLOYEES_GROUP_ID, Group, User
+from models import EMPLOYEES_GROUP_ID, Group, RememberedDevice, User
 from models.user import EMAIL_MAX, LOGIN_MAX, NAME_MAX
 from security import events, sessions
 from security.passwords import (
@@ -219,6 +219,8 @@ def set_password(
     ended = sessions.end_user_sessions(
         user.id, now=now, reason="password_changed", keep_session_id=keep_session_id
     )
+    # A remembered computer must not outlive the password it was remembered with.
+    db.session.execute(delete(RememberedDevice).where(RememberedDevice.user_id == user.id))
     events.record(
         events.PASSWORD_CHANGED,
         now=now,

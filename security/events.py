@@ -21,6 +21,34 @@ USER_BLOCKED: Final = "user_blocked"
 USER_UNBLOCKED: Final = "user_unblocked"
 PASSWORD_CHANGED: Final = "password_changed"  # noqa: S105 - an event name
 ACCESS_DENIED: Final = "access_denied"
+# Two-step authentication
+OTP_ENABLED: Final = "otp_enabled"
+OTP_DISABLED_GLOBALLY: Final = "otp_disabled_globally"
+OTP_SETTINGS_CHANGED: Final = "otp_settings_changed"
+OTP_CONNECTED: Final = "otp_connected"
+OTP_CONNECT_FAILED: Final = "otp_connect_failed"
+OTP_DISABLED: Final = "otp_disabled"
+OTP_REENABLED: Final = "otp_reenabled"
+OTP_DELETED: Final = "otp_deleted"
+OTP_SYNCHRONIZED: Final = "otp_synchronized"
+OTP_CODE_REQUESTED: Final = "otp_code_requested"
+OTP_CODE_ACCEPTED: Final = "otp_code_accepted"
+OTP_CODE_FAILED: Final = "otp_code_failed"
+OTP_LOCKED: Final = "otp_locked"
+OTP_UNLOCKED: Final = "otp_unlocked"
+OTP_GRACE_STARTED: Final = "otp_grace_started"
+OTP_GRACE_EXTENDED: Final = "otp_grace_extended"
+OTP_EXEMPTED: Final = "otp_exempted"
+RECOVERY_CODES_GENERATED: Final = "recovery_codes_generated"
+RECOVERY_CODE_USED: Final = "recovery_code_used"
+DEVICE_REMEMBERED: Final = "device_remembered"
+REMEMBERED_DEVICES_FORGOTTEN: Final = "remembered_devices_forgotten"
+REAUTHENTICATED: Final = "reauthenticated"
+# Form settings (the gear of admin forms)
+FORM_LAYOUT_SAVED: Final = "form_layout_saved"
+FORM_LAYOUT_RESET: Final = "form_layout_reset"
+FORM_LAYOUT_DISABLED: Final = "form_layout_disabled"
+FORM_LAYOUT_ENABLED: Final = "form_layout_enabled"
 
 EVENT_TYPES: Final = (
     SIGN_IN,
@@ -34,6 +62,32 @@ EVENT_TYPES: Final = (
     USER_UNBLOCKED,
     PASSWORD_CHANGED,
     ACCESS_DENIED,
+    OTP_ENABLED,
+    OTP_DISABLED_GLOBALLY,
+    OTP_SETTINGS_CHANGED,
+    OTP_CONNECTED,
+    OTP_CONNECT_FAILED,
+    OTP_DISABLED,
+    OTP_REENABLED,
+    OTP_DELETED,
+    OTP_SYNCHRONIZED,
+    OTP_CODE_REQUESTED,
+    OTP_CODE_ACCEPTED,
+    OTP_CODE_FAILED,
+    OTP_LOCKED,
+    OTP_UNLOCKED,
+    OTP_GRACE_STARTED,
+    OTP_GRACE_EXTENDED,
+    OTP_EXEMPTED,
+    RECOVERY_CODES_GENERATED,
+    RECOVERY_CODE_USED,
+    DEVICE_REMEMBERED,
+    REMEMBERED_DEVICES_FORGOTTEN,
+    REAUTHENTICATED,
+    FORM_LAYOUT_SAVED,
+    FORM_LAYOUT_RESET,
+    FORM_LAYOUT_DISABLED,
+    FORM_LAYOUT_ENABLED,
 )
 
 SUCCESS: Final = "success"

@@ -37,6 +37,109 @@ MESSAGES: dict[str, str] = {
     "mypage.current_password_wrong": "The current password is not correct.",
     "mypage.session_ended": "The session has been ended.",
     "mypage.other_sessions_ended": "All your other sessions have been ended.",
+    # Two-step authentication
+    "otp.enabled_globally": "Two-step authentication is enabled.",
+    "otp.disabled_globally": "Two-step authentication is disabled.",
+    "otp.settings_saved": "Parameters saved.",
+    "otp.settings_unchanged": "Nothing was changed.",
+    "otp.off_for_console": (
+        "Two-step authentication is switched off for the whole console. "
+        "An administrator can switch it on in Settings → Proactive protection."
+    ),
+    "otp.code_malformed": "Enter the {digits}-digit code your app shows, digits only.",
+    "otp.code_wrong": (
+        "This code is not correct. Check that the time on your phone is set automatically, "
+        "then enter the code shown now."
+    ),
+    "otp.codes_wrong": (
+        "These codes do not match the device. Enter two codes that the device shows "
+        "one after the other."
+    ),
+    "otp.connection_expired": (
+        "This connection page has expired. A new secret has been made: scan the new QR code."
+    ),
+    "otp.connected": "Two-step authentication is connected.",
+    "otp.clock_off": "Connected, but {offset}. Set your phone's time to be set automatically.",
+    "otp.no_device": "No device is connected.",
+    "otp.secret_unreadable": (
+        "The stored secret cannot be decrypted with the configured keys. Connect the device again."
+    ),
+    "otp.disable_days": "Choose 0 (until re-enabled) or 1 to {max} days.",
+    "otp.defer_days": "Choose 1 to 365 days.",
+    "otp.exempt_past": "Choose a date in the future.",
+    "otp.mandatory_no_disable": (
+        "Two-step authentication is mandatory for your account; you cannot disable it."
+    ),
+    "otp.disabled": "Two-step authentication is disabled until {until}.",
+    "otp.disabled_forever": "Two-step authentication is disabled until it is enabled again.",
+    "otp.reenabled": "Two-step authentication is enabled again.",
+    "otp.deleted": "The device and its recovery codes were removed.",
+    "otp.synchronized": "The device is synchronised.",
+    "otp.unlocked": "The second step is unlocked.",
+    "otp.grace_extended": "The user now has until {deadline} to connect.",
+    "otp.exempted": "The user is exempt from mandatory two-step until {until}.",
+    "otp.exemption_ended": "The exemption has ended.",
+    "otp.invalid_secret": "{reason}",
+    "otp.hardware_secret_read": "The secret was read as {format}.",
+    "otp.recovery_not_allowed": "Recovery codes are switched off by the administrator.",
+    "otp.recovery_generated": (
+        "Keep these codes somewhere safe: each of them can be used once, "
+        "instead of a one-time password."
+    ),
+    "otp.computers_forgotten": "Every remembered computer has been forgotten.",
+    "otp.reauth_needed": "For your security, enter your password again to continue.",
+    "otp.enter_code": "Please enter your one-time password.",
+    "otp.locked": "Too many attempts; try again after {until}.",
+    "otp.code_incorrect": "One-time password is incorrect.",
+    "otp.recovery_used": "You signed in with a recovery code. {left} recovery codes are left.",
+    "otp.recovery_low": (
+        "You signed in with a recovery code. Only {left} are left: make new ones on My page."
+    ),
+    "otp.pending_expired": "The sign-in took too long. Please enter your password again.",
+    "otp.must_connect": "You cannot sign in without a one-time password.",
+    "otp.grace_banner": (
+        "Two-step authentication is required for your account. Connect it before {deadline}."
+    ),
+    "otp.not_enabled_for_console": "Two-step authentication is not enabled on this console.",
+    # Form settings (the gear of admin forms)
+    "layout.unknown_form": "There is no form with this name, so it has no settings.",
+    "layout.saved": "Your form settings have been saved.",
+    "layout.saved_default": "The form settings have been saved as the default for all users.",
+    "layout.reset": "Your form settings have been deleted: the form shows its default layout.",
+    "layout.default_deleted": "The default form settings have been deleted.",
+    "layout.nothing_to_reset": "There were no such settings to delete.",
+    "layout.disabled": "Custom form settings are switched off for this form.",
+    "layout.enabled": "Custom form settings are switched on again for this form.",
+    "layout.no_personal": "You have no custom settings for this form yet.",
+    "layout.not_saved": "The settings were not saved; nothing was changed.",
+    "layout.save_conflict": "The settings were changed at the same moment. Please try again.",
+    "layout.unknown_tab": "There is no tab “{id}” on this form.",
+    "layout.unknown_field": "There is no field “{id}” on this form.",
+    "layout.duplicate_id": "“{id}” appears more than once.",
+    "layout.bad_position": "Positions must be whole numbers.",
+    "layout.duplicate_position": "Two entries have the same position {position}.",
+    "layout.label_empty": "The label of “{name}” cannot be empty.",
+    "layout.label_too_long": "The label of “{name}” may have at most {max} characters.",
+    "layout.label_control_characters": (
+        "The label of “{name}” holds control characters, which are not allowed."
+    ),
+    "layout.required_tab": "The tab “{label}” is required and cannot be hidden.",
+    "layout.required_field": "The field “{label}” is required and cannot be hidden.",
+    "layout.required_field_on_hidden_tab": (
+        "The field “{label}” is required, so its tab “{tab}” cannot be hidden."
+    ),
+    "layout.tab_takes_no_fields": "The tab “{label}” has content of its own and takes no fields.",
+    "layout.too_many_sections": "A form may have at most {max} section headings.",
+    "layout.too_many_entries": "The settings hold too many entries.",
+    "layout.malformed": "The settings could not be read.",
+    "layout.bad_scope": "Choose whether the settings are for you or the default for everyone.",
+    "layout.default_admins_only": "Only administrators can change the default for all users.",
+    "layout.otp_tab_hidden": (
+        "The “Two-step authentication” tab is hidden from your user profile form by its "
+        "form settings. To bring it back, open the gear at the right of the tabs on a user's "
+        "profile, choose Settings and tick the tab, or reset the settings."
+    ),
+    "layout.otp_after_save": "Two-step authentication becomes available after the user is saved.",
     # Access
     "access.denied": "You do not have permission to open this page.",
 }

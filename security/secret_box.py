@@ -12,6 +12,7 @@ import os
 import re
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -98,6 +99,19 @@ class SecretBox:
             raise SecretBoxError(
                 "stored secret cannot be decrypted with the configured keys"
             ) from None
+
+    def seal(self, data: bytes, *, now: datetime) -> str:
+        """Encrypt short-lived data (a secret being connected) stamped with `now`."""
+        return self._multi.encrypt_at_time(data, int(now.timestamp())).decode("ascii")
+
+    def open_sealed(self, token: str, *, max_age: int, now: datetime) -> bytes:
+        """Decrypt data sealed at most `max_age` seconds before `now`."""
+        try:
+            return self._multi.decrypt_at_time(
+                token.encode("ascii"), ttl=max_age, current_time=int(now.timestamp())
+            )
+        except (InvalidToken, UnicodeEncodeError):
+            raise SecretBoxError("sealed data expired or was not made here") from None
 
     def is_current(self, token: str) -> bool:
         """Tell whether a token is already encrypted under the newest key."""

@@ -115,3 +115,10 @@ def end_user_sessions_by_id(session_id: str, *, now: datetime, reason: str) -> N
     record = db.session.get(UserSession, session_id)
     if record is not None:
         end_session(record, now=now, reason=reason)
+
+
+def mark_authenticated(session_id: str, *, now: datetime) -> None:
+    """Record that the password was just given again in this session."""
+    record = db.session.get(UserSession, session_id)
+    if record is not None:
+        record.authenticated_at = now

@@ -9,11 +9,13 @@ code that stores the state in the cookie session and calls Flask-Login.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models import User
-from security import accounts, events, sessions
+from security import accounts, events, sessions, two_step
+from security.otp_settings import load_settings
 from security.passwords import hash_password, needs_rehash, verify_password
 from security.text import neutralize
 
@@ -56,15 +58,40 @@ class PasswordOutcome:
     next_state: SignInState
 
 
-def second_step_for(user: User, *, now: datetime) -> SignInState:
+# How long a password stays accepted while the second step is not done.
+PENDING_LIFETIME = timedelta(minutes=5)
+
+
+def second_step_for(user: User, *, now: datetime, ip: str, remembered: bool) -> SignInState:
     """Decide what a user with a correct password must do before being signed in."""
-    # Two-step authentication plugs in here: a device → AWAITING_CODE, mandatory
-    # and overdue → AWAITING_CONNECTION.
+    settings = load_settings()
+    if not settings.enabled:
+        return SignInState.SIGNED_IN
+    device = two_step.device_of(user.id)
+    if device is not None:
+        if two_step.device_is_active(device, now) and not remembered:
+            return SignInState.AWAITING_CODE
+        # A remembered computer, or a device an administrator switched off for a while.
+        return SignInState.SIGNED_IN
+    if two_step.is_mandatory_for(user, settings, two_step.account_of(user.id), now):
+        account = two_step.start_grace_if_needed(user, now=now, settings=settings, ip=ip)
+        if account.grace_deadline is not None and account.grace_deadline <= now:
+            return SignInState.AWAITING_CONNECTION
     return SignInState.SIGNED_IN
 
 
-def check_password(login: str, password: str, *, now: datetime, ip: str) -> PasswordOutcome:
-    """Check a login and password; refuse unknown, wrong and blocked alike."""
+def check_password(
+    login: str,
+    password: str,
+    *,
+    now: datetime,
+    ip: str,
+    remembered: Callable[[User], bool] = lambda user: False,
+) -> PasswordOutcome:
+    """Check a login and password; refuse unknown, wrong and blocked alike.
+
+    `remembered(user)` tells whether this computer is remembered for that user.
+    """
     user = accounts.find_by_login(login)
     password_ok = verify_password(user.password_hash if user else None, password)
     if user is None or not password_ok or not user.active:
@@ -83,7 +110,8 @@ def check_password(login: str, password: str, *, now: datetime, ip: str) -> Pass
         return PasswordOutcome(None, SignInState.ANONYMOUS)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    return PasswordOutcome(user, second_step_for(user, now=now))
+    state = second_step_for(user, now=now, ip=ip, remembered=remembered(user))
+    return PasswordOutcome(user, state)
 
 
 def complete_sign_in(
@@ -102,3 +130,28 @@ def sign_out(user: User, session_id: str | None, *, now: datetime, ip: str) -> N
     if session_id is not None:
         sessions.end_user_sessions_by_id(session_id, now=now, reason="logout")
     events.record(events.SIGN_OUT, now=now, ip=ip, actor=user, subject=user)
+
+
+def reauthenticate(
+    user: User, password: str, session_id: str | None, *, now: datetime, ip: str
+) -> bool:
+    """Check the password again for a sensitive action and refresh the sign-in time."""
+    if not verify_password(user.password_hash, password):
+        events.record(
+            events.REAUTHENTICATED,
+            now=now,
+            ip=ip,
+            actor=user,
+            subject=user,
+            outcome=events.FAILURE,
+        )
+        return False
+    if session_id is not None:
+        sessions.mark_authenticated(session_id, now=now)
+    events.record(events.REAUTHENTICATED, now=now, ip=ip, actor=user, subject=user)
+    return True
+
+
+def signed_in_recently(authenticated_at: datetime | None, *, now: datetime, minutes: int) -> bool:
+    """Tell whether the last full sign-in is recent enough for a sensitive action."""
+    return authenticated_at is not None and now - authenticated_at <= timedelta(minutes=minutes)

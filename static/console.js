@@ -9,4 +9,11 @@
       event.preventDefault();
     }
   });
+  // Print buttons (the print stylesheet shows only the printable part).
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target && target.closest && target.closest("[data-print]")) {
+      window.print();
+    }
+  });
 })();

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
 
@@ -101,6 +101,21 @@ def app_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     return settings
 
 
+class BrowserClient(FlaskClient):
+    """A test client whose every request starts with an empty `g`, as in production.
+
+    The app fixture keeps one app context open and each request reuses it, so
+    without this `g` (Flask-Login's cached user among others) would leak from one
+    request, and from one browser, to the next: a signed-out or copied cookie
+    would still look signed in.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if has_app_context():
+            vars(g._get_current_object()).clear()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url: str, instance_dir: str, app_settings: dict[str, Any]) -> Iterator[Flask]:
     from app import create_app
@@ -114,6 +129,7 @@ def app(database_url: str, instance_dir: str, app_settings: dict[str, Any]) -> I
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
     }
     application = create_app(settings)
+    application.test_client_class = BrowserClient
     with application.app_context():
         _empty_database(application)
         yield application

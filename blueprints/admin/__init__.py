@@ -32,4 +32,4 @@ def check_rights() -> None:
         abort(403)
 
 
-from blueprints.admin import events, overview, users  # noqa: E402,F401  (register routes)
+from blueprints.admin import events, form_settings, overview, users  # noqa: E402,F401  (register routes)

@@ -1,0 +1,95 @@
+"""What every connection page shows: QR code, secret, otpauth link, time, code fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from markupsafe import Markup
+
+from forms.two_step import ConnectForm
+from models import OtpSettings, User
+from security import otp, two_step
+from security.messages import message
+from security.two_step import PendingConnection, TwoStepError
+
+
+@dataclass(frozen=True)
+class ConnectionView:
+    qr_svg: Markup
+    secret: str
+    uri: str
+    kind: str
+    token: str
+    server_time: datetime
+    digits: int
+    period: int
+
+
+def connection_view(
+    pending: PendingConnection, user: User, settings: OtpSettings, *, now: datetime
+) -> ConnectionView:
+    """Prepare a pending connection for the page; the secret goes nowhere else."""
+    uri = two_step.provisioning_uri(pending, settings.issuer, user.login)
+    return ConnectionView(
+        # The SVG is made by the qrcode library from our own URI, not from user markup.
+        qr_svg=Markup(otp.qr_svg(uri)),  # noqa: S704
+        secret=otp.secret_for_display(pending.secret),
+        uri=uri,
+        kind=pending.params.kind,
+        token=pending.seal(now),
+        server_time=now,
+        digits=pending.params.digits,
+        period=pending.params.period,
+    )
+
+
+@dataclass(frozen=True)
+class ConnectAttempt:
+    """What a connection page does with a request: show the page, or it connected."""
+
+    pending: PendingConnection | None
+    connected: two_step.Connected | None = None
+    expired: bool = False
+
+
+def attempt_connection(
+    form: ConnectForm,
+    user: User,
+    *,
+    actor: User,
+    settings: OtpSettings,
+    now: datetime,
+    ip: str,
+    is_post: bool,
+    keep_session_id: str | None = None,
+) -> ConnectAttempt:
+    """On POST, confirm the pending connection from the form; on GET, nothing yet.
+
+    A form error keeps the same secret (the user has already scanned it); only an
+    expired or foreign connection token starts over.
+    """
+    if not is_post:
+        return ConnectAttempt(pending=None)
+    try:
+        pending = two_step.open_connection(form.connection.data or "", user, now=now)
+    except TwoStepError:
+        return ConnectAttempt(pending=None, expired=True)
+    if not form.validate_on_submit():
+        return ConnectAttempt(pending=pending)
+    try:
+        connected = two_step.confirm_connection(
+            pending,
+            user,
+            form.code.data or "",
+            form.code2.data or "",
+            now=now,
+            settings=settings,
+            actor=actor,
+            ip=ip,
+            keep_session_id=keep_session_id,
+        )
+    except TwoStepError as error:
+        getattr(form, error.field or "code").errors = [message(error.key, **error.values)]
+        return ConnectAttempt(pending=pending)
+    return ConnectAttempt(pending=pending, connected=connected)

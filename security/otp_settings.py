@@ -1,0 +1,145 @@
+"""Proactive protection → Two-step authentication: the global switch and the Parameters tab."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from sqlalchemy import select
+
+from extensions import db
+from models import SETTINGS_ROW_ID, Group, OtpSettings, User
+from security import events
+from security.text import has_control_characters
+
+# Ranges of the Parameters tab: (minimum, maximum).
+RANGES: dict[str, tuple[int, int]] = {
+    "totp_window": (0, 10),
+    "hotp_window": (1, 100),
+    "remember_days": (1, 365),
+    "mandatory_days": (0, 365),
+    "max_attempts": (1, 100),
+    "lockout_minutes": (1, 1440),
+}
+ISSUER_MAX = 100
+
+
+class SettingsError(ValueError):
+    """A parameter out of its range; `field` names the form field."""
+
+    def __init__(self, field: str, text: str) -> None:
+        super().__init__(text)
+        self.field = field
+        self.text = text
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """Every field of the Parameters tab."""
+
+    default_type: str
+    totp_window: int
+    hotp_window: int
+    allow_remember: bool
+    remember_days: int
+    allow_recovery_codes: bool
+    mandatory: bool
+    mandatory_days: int
+    mandatory_groups: tuple[int, ...]
+    max_attempts: int
+    lockout_minutes: int
+    log_requests: bool
+    issuer: str
+
+
+def load_settings() -> OtpSettings:
+    """Return the settings row (the session's identity map keeps it for the request)."""
+    settings = db.session.get(OtpSettings, SETTINGS_ROW_ID)
+    if settings is None:
+        # The migration creates the row; this only guards a database emptied by hand.
+        settings = OtpSettings(id=SETTINGS_ROW_ID)
+        db.session.add(settings)
+        db.session.flush()
+    return settings
+
+
+def current_parameters(settings: OtpSettings) -> Parameters:
+    """Return the Parameters tab's values from the settings row."""
+    values = {field.name: getattr(settings, field.name) for field in fields(Parameters)}
+    values["mandatory_groups"] = tuple(settings.mandatory_group_ids)
+    return Parameters(**values)
+
+
+def check_parameters(parameters: Parameters) -> None:
+    """Refuse values outside their ranges, unknown groups and unusable issuers."""
+    if parameters.default_type not in ("totp", "hotp"):
+        raise SettingsError("default_type", "Choose TOTP or HOTP.")
+    for name, (low, high) in RANGES.items():
+        value = getattr(parameters, name)
+        if not low <= value <= high:
+            raise SettingsError(name, f"Enter a whole number from {low} to {high}.")
+    issuer = parameters.issuer.strip()
+    if not issuer or len(issuer) > ISSUER_MAX:
+        raise SettingsError("issuer", f"The issuer needs 1 to {ISSUER_MAX} characters.")
+    if ":" in issuer or has_control_characters(issuer):
+        # A colon would split the authenticator's "issuer:login" label.
+        raise SettingsError("issuer", "The issuer cannot contain a colon or control characters.")
+    known = set(db.session.scalars(select(Group.id)))
+    unknown = [group for group in parameters.mandatory_groups if group not in known]
+    if unknown:
+        raise SettingsError("mandatory_groups", "One of the chosen groups does not exist.")
+    if parameters.mandatory and not parameters.mandatory_groups:
+        raise SettingsError(
+            "mandatory_groups", "Choose at least one group for which two-step is required."
+        )
+
+
+def update_parameters(parameters: Parameters, *, now: datetime, actor: User, ip: str) -> list[str]:
+    """Save the Parameters tab; record what changed; return the changed names."""
+    check_parameters(parameters)
+    settings = load_settings()
+    before = current_parameters(settings)
+    changed: list[str] = []
+    for field in fields(Parameters):
+        old, new = getattr(before, field.name), getattr(parameters, field.name)
+        if field.name == "issuer":
+            new = new.strip()
+        if old != new:
+            changed.append(f"{field.name}: {_show(old)} → {_show(new)}")
+            if field.name == "mandatory_groups":
+                setattr(settings, field.name, ",".join(str(group) for group in sorted(new)))
+            else:
+                setattr(settings, field.name, new)
+    if changed:
+        events.record(
+            events.OTP_SETTINGS_CHANGED,
+            now=now,
+            ip=ip,
+            actor=actor,
+            details={"changed": "; ".join(changed)},
+        )
+    return changed
+
+
+def _show(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(str(item) for item in value) or "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def set_enabled(enabled: bool, *, now: datetime, actor: User | None, ip: str) -> bool:
+    """Switch two-step authentication on or off for the whole console; return if it changed."""
+    settings = load_settings()
+    if settings.enabled == enabled:
+        return False
+    settings.enabled = enabled
+    settings.enabled_changed_at = now
+    events.record(
+        events.OTP_ENABLED if enabled else events.OTP_DISABLED_GLOBALLY,
+        now=now,
+        ip=ip,
+        actor=actor,
+    )
+    return True
