@@ -11,9 +11,11 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from extensions import db
-from models import ADMINISTRATORS_GROUP_ID, user_groups, utcnow
-from security.accounts import AccountError, Profile, create_user
+from models import ADMINISTRATORS_GROUP_ID, User, user_groups, utcnow
+from security import two_step
+from security.accounts import AccountError, Profile, create_user, find_by_login
 from security.messages import message
+from security.otp_settings import load_settings
 
 users_cli = AppGroup("users", help="Manage console users.")
 
@@ -77,6 +79,56 @@ def ensure_admin_command() -> None:
         )
 
 
+otp_cli = AppGroup("otp", help="Two-step authentication, for emergencies and maintenance.")
+
+
+def _user_or_fail(login: str) -> User:
+    user = find_by_login(login)
+    if user is None:
+        raise click.ClickException(f"no user with the login {login!r}")
+    return user
+
+
+@otp_cli.command("status")
+@click.argument("login")
+def otp_status_command(login: str) -> None:
+    """Print the user's two-step state in one line."""
+    user = _user_or_fail(login)
+    click.echo(two_step.describe(user, now=utcnow(), settings=load_settings()))
+
+
+@otp_cli.command("disable")
+@click.argument("login")
+@click.option(
+    "--days",
+    type=click.IntRange(0, two_step.MAX_DISABLE_DAYS),
+    default=0,
+    help="Switch it back on by itself after N days (0: until re-enabled).",
+)
+def otp_disable_command(login: str, days: int) -> None:
+    """Switch off a locked-out user's two-step authentication (recorded as an event)."""
+    user = _user_or_fail(login)
+    try:
+        until = two_step.disable(
+            user, days=days, now=utcnow(), actor=None, ip="cli", settings=load_settings()
+        )
+    except two_step.TwoStepError as error:
+        db.session.rollback()
+        raise click.ClickException(message(error.key, **error.values)) from None
+    db.session.commit()
+    when = f"until {until:%Y-%m-%d %H:%M} UTC" if until else "until it is enabled again"
+    click.echo(f"Two-step authentication of {user.login} is disabled {when}.")
+
+
+@otp_cli.command("rotate-keys")
+def otp_rotate_keys_command() -> None:
+    """Re-encrypt every OTP secret under the newest key of FLASK_OTP_ENCRYPTION_KEYS."""
+    rotated, total = two_step.rotate_secrets()
+    db.session.commit()
+    click.echo(f"Re-encrypted {rotated} of {total} secrets under the newest key.")
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users_cli)
+    app.cli.add_command(otp_cli)

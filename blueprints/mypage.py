@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import (
     Blueprint,
     abort,
@@ -11,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
@@ -308,3 +311,38 @@ def end_other_sessions() -> Response:
     db.session.commit()
     flash(message("mypage.other_sessions_ended"), "success")
     return redirect(url_for("mypage.security"), code=303)
+
+
+GRACE_BANNER_DISMISSED = "grace_banner_dismissed"
+
+
+def grace_banner() -> dict[str, object] | None:
+    """Describe the "connect before …" banner for the signed-in user, or None."""
+    if not current_user.is_authenticated:
+        return None
+    settings = load_settings()
+    if not (settings.enabled and settings.mandatory):
+        return None
+    now = utcnow()
+    account = two_step.account_of(current_user.id)
+    if not two_step.is_mandatory_for(current_user, settings, account, now):
+        return None
+    if account is None or account.grace_deadline is None or account.grace_deadline <= now:
+        return None
+    if two_step.device_of(current_user.id) is not None:
+        return None
+    last_day = account.grace_deadline - now <= timedelta(days=1)
+    if session.get(GRACE_BANNER_DISMISSED) and not last_day:
+        return None
+    return {"deadline": account.grace_deadline, "dismissable": not last_day}
+
+
+@bp.app_context_processor
+def inject_grace_banner() -> dict[str, object]:
+    return {"grace_banner": grace_banner}
+
+
+@bp.route("/security/banner/dismiss", methods=["POST"])
+def dismiss_grace_banner() -> Response:
+    session[GRACE_BANNER_DISMISSED] = True
+    return redirect(safe_next(request.form.get("next"), url_for("mypage.index")), code=303)

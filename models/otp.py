@@ -1,4 +1,4 @@
-"""Two-step authentication: settings, devices, per-user state, recovery codes, remembered computers."""
+"""Two-step authentication: settings, devices, per-user state, recovery codes, computers."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -9,7 +10,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import func, or_, select
 
 from extensions import db
-from models import Event, Group, User, user_groups
+from models import Event, Group, User, user_groups, utcnow
+from security import otp_settings, two_step_stats
 
 Row = TypeVar("Row")
 
@@ -51,10 +53,24 @@ def _paginate(statement: Any, page: int, per_page: int) -> Page[Any]:
 
 
 def search_users(
-    *, query: str = "", group_id: int | None = None, page: int = 1, per_page: int = 50
+    *,
+    query: str = "",
+    group_id: int | None = None,
+    otp_status: str | None = None,
+    now: datetime | None = None,
+    page: int = 1,
+    per_page: int = 50,
 ) -> Page[User]:
-    """Return one page of users matching a search over login, name and e-mail."""
+    """Return one page of users matching a search over login, name and e-mail.
+
+    :param otp_status: a two-step state (or "unprotected"), as SQL, so counts and pages agree.
+    """
     statement = select(User, func.count().over()).order_by(User.id)
+    if otp_status:
+        settings = otp_settings.load_settings()
+        statement = two_step_stats.with_otp_tables(statement).where(
+            two_step_stats.filter_condition(otp_status, settings, now or utcnow())
+        )
     if query:
         pattern = f"%{_escape_like(query.strip().casefold())}%"
         statement = statement.where(
@@ -70,6 +86,13 @@ def search_users(
             User.id.in_(select(user_groups.c.user_id).where(user_groups.c.group_id == group_id))
         )
     return _paginate(statement, page, per_page)
+
+
+def status_for_users(user_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, str]:
+    """Return the two-step state of each of these users (one page of the list), in one query."""
+    return two_step_stats.status_for_users(
+        user_ids, otp_settings.load_settings(), now or utcnow()
+    )
 
 
 def all_groups() -> list[Group]:

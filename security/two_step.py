@@ -565,7 +565,7 @@ def disable(
     *,
     days: int,
     now: datetime,
-    actor: User,
+    actor: User | None,
     ip: str,
     settings: OtpSettings,
     keep_session_id: str | None = None,
@@ -574,7 +574,8 @@ def disable(
     device = _require_device(user)
     if not 0 <= days <= MAX_DISABLE_DAYS:
         raise TwoStepError("otp.disable_days", "days", max=MAX_DISABLE_DAYS)
-    if actor.id == user.id and not actor.can_manage_otp:
+    # actor None is the command line, run by whoever operates the server.
+    if actor is not None and actor.id == user.id and not actor.can_manage_otp:
         if is_mandatory_for(user, settings, account_of(user.id), now):
             events.record(
                 events.OTP_DISABLED,
@@ -867,3 +868,38 @@ def forget_computers(user: User, *, now: datetime, actor: User, ip: str) -> int:
         details={"count": count},
     )
     return count
+
+
+def rotate_secrets() -> tuple[int, int]:
+    """Re-encrypt every stored secret under the newest key; return (rotated, total)."""
+    box = keys.secret_box()
+    rotated = total = 0
+    for device in db.session.scalars(select(OtpDevice)):
+        total += 1
+        if not box.is_current(device.secret_encrypted):
+            device.secret_encrypted = box.rotate(device.secret_encrypted)
+            rotated += 1
+    return rotated, total
+
+
+def describe(user: User, *, now: datetime, settings: OtpSettings) -> str:
+    """Return the user's two-step state in one line, for the command line."""
+    device = device_of(user.id)
+    account = account_of(user.id)
+    status = status_of(user, settings, device, account, now)
+    parts = [f"{user.login}: {status.value}"]
+    if not settings.enabled:
+        parts.append("two-step authentication is switched off for the console")
+    if device is not None:
+        parts.append(f"{device.kind.upper()} {device.source}")
+        if not device_is_active(device, now):
+            until = device.disabled_until
+            parts.append(
+                f"disabled until {until:%Y-%m-%d %H:%M} UTC" if until else "disabled until enabled"
+            )
+        parts.append(f"{recovery_codes_left(user.id)} recovery codes left")
+    if account is not None and is_locked(account, now) and account.locked_until:
+        parts.append(f"locked until {account.locked_until:%Y-%m-%d %H:%M} UTC")
+    if account is not None and account.grace_deadline and device is None:
+        parts.append(f"connect by {account.grace_deadline:%Y-%m-%d %H:%M} UTC")
+    return "; ".join(parts)

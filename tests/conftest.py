@@ -230,3 +230,100 @@ def csrf_token_from(html: str) -> str:
     match = CSRF_INPUT.search(html)
     assert match, "no csrf_token in the page"
     return match.group(1) or match.group(2)
+
+
+# --- two-step helpers -------------------------------------------------------------------
+
+RFC_SECRET = b"12345678901234567890"
+
+
+def totp_code(secret: bytes = RFC_SECRET, at: Any = None, digits: int = 6) -> str:
+    """The TOTP code a phone would show at `at` (default: now)."""
+    from models import utcnow
+    from security import otp
+
+    params = otp.OtpParams(kind="totp", digits=digits)
+    return otp.code_at_counter(secret, params, otp.totp_step(params, at or utcnow()))
+
+
+def hotp_code(counter: int, secret: bytes = RFC_SECRET, digits: int = 6) -> str:
+    """The HOTP code for a counter value."""
+    from security import otp
+
+    return otp.code_at_counter(secret, otp.OtpParams(kind="hotp", digits=digits), counter)
+
+
+@pytest.fixture
+def two_step_on(app: Flask) -> Any:
+    """Switch two-step on for the console, with any Parameters given."""
+    from extensions import db
+    from security.otp_settings import load_settings
+
+    def turn_on(**parameters: Any) -> Any:
+        settings = load_settings()
+        settings.enabled = True
+        for name, value in parameters.items():
+            setattr(settings, name, value)
+        db.session.commit()
+        return settings
+
+    return turn_on
+
+
+@pytest.fixture
+def connect_device(app: Flask) -> Any:
+    """Connect a device with a known secret through the domain; return the recovery codes.
+
+    TOTP connects with the code of one minute ago, so that the current step is still
+    unspent; HOTP spends counters 0 and 1.
+    """
+    from datetime import timedelta
+
+    from extensions import db
+    from models import utcnow
+    from security import two_step
+    from security.otp_settings import load_settings
+
+    def connect(user: Any, kind: str = "totp", secret: bytes = RFC_SECRET) -> list[str]:
+        settings = load_settings()
+        now = utcnow()
+        pending = two_step.new_connection(user, kind, secret=secret)
+        if kind == "totp":
+            earlier = now - timedelta(seconds=60)
+            connected = two_step.confirm_connection(
+                pending,
+                user,
+                totp_code(secret, earlier),
+                now=earlier,
+                settings=settings,
+                actor=user,
+                ip="test",
+            )
+        else:
+            connected = two_step.confirm_connection(
+                pending,
+                user,
+                hotp_code(0, secret),
+                hotp_code(1, secret),
+                now=now,
+                settings=settings,
+                actor=user,
+                ip="test",
+            )
+        db.session.commit()
+        return connected.recovery_codes
+
+    return connect
+
+
+def event_types(subject_login: str | None = None) -> list[str]:
+    """The types of the recorded events, oldest first (optionally for one subject)."""
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import Event
+
+    statement = select(Event.type).order_by(Event.id)
+    if subject_login is not None:
+        statement = statement.where(Event.subject_login == subject_login)
+    return list(db.session.scalars(statement))

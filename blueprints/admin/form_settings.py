@@ -42,6 +42,7 @@ def _dialog(
         "admin/form_settings.html",
         form_id=form_id,
         title=form_layouts.layout_for(form_id).title,
+        builtin_layout=form_layouts.layout_for(form_id),
         entries=entries,
         field_tabs=[tab for tab in entries if tab.holds_fields],
         scope=scope,

@@ -13,7 +13,7 @@ from forms.admin import UserFilterForm, UserForm
 from models import User, utcnow
 from security import accounts, directory
 from security.accounts import AccountError, Profile
-from security.form_layouts import layout_for
+from security.form_layouts import FormLayout, resolved_layout
 from security.messages import message
 
 
@@ -42,6 +42,27 @@ def _apply_errors(form: UserForm, error: AccountError) -> None:
     field.errors = [*field.errors, message(error.message_key, **error.values)]
 
 
+def _user_layout() -> FormLayout:
+    return resolved_layout("user_edit", current_user.id)
+
+
+def _keep_hidden_fields(form: UserForm, layout: FormLayout, user: User | None) -> None:
+    """Give each field the layout hides its stored value, so that saving never changes it."""
+    hidden = set(layout.hidden_fields)
+    for name in hidden:
+        if name in ("password", "password_confirm"):
+            form[name].data = ""
+        elif name == "groups":
+            form.groups.data = [group.id for group in user.groups] if user else []
+        elif name == "active":
+            form.active.data = user.active if user else True
+        else:
+            form[name].data = getattr(user, name) if user else ""
+    if "password_confirm" in hidden and "password" not in hidden:
+        # Nothing to repeat the password into: the one field shown decides.
+        form.password_confirm.data = form.password.data
+
+
 def _profile(form: UserForm) -> Profile:
     return Profile(
         email=form.email.data or "", name=form.name.data or "", last_name=form.last_name.data or ""
@@ -52,8 +73,15 @@ def _profile(form: UserForm) -> Profile:
 def new_user() -> Response | tuple[str, int]:
     form = UserForm()
     form.groups.choices = _group_choices()
+    # A new user needs a password, whatever the layout hides.
+    layout = _user_layout().revealing(("password", "password_confirm"))
+    active_tab = request.args.get("tab", "main")
+    if layout.tab(active_tab) is None:
+        active_tab = layout.tabs[0].id
     if request.method == "GET":
         form.groups.data = []
+    else:
+        _keep_hidden_fields(form, layout, None)
     if form.validate_on_submit():
         if not form.password.data:
             form.password.errors = [message("form.required")]
@@ -81,9 +109,10 @@ def new_user() -> Response | tuple[str, int]:
         "admin/user_edit.html",
         form=form,
         user=None,
-        layout=layout_for("user_edit"),
-        active_tab=request.args.get("tab", "main"),
+        layout=layout,
+        active_tab=active_tab,
         events_page=None,
+        otp_unavailable=message("layout.otp_after_save"),
     ), status
 
 
@@ -92,7 +121,7 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
-    layout = layout_for("user_edit")
+    layout = _user_layout()
     active_tab = request.args.get("tab", "main")
     if layout.tab(active_tab) is None:
         active_tab = layout.tabs[0].id
@@ -101,6 +130,8 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
     if request.method == "GET":
         form.groups.data = [group.id for group in user.groups]
         form.password.data = ""
+    else:
+        _keep_hidden_fields(form, layout, user)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():

@@ -181,7 +181,9 @@ def test_a_copied_cookie_stops_working_after_logout(
     expect(thief).to_have_url(re.compile(r"/login\?next=%2Fmy%2F$"))
 
 
-def test_every_foundation_page_loads_without_console_errors(page: Page, live_server: Any) -> None:
+def test_every_foundation_page_loads_without_console_errors(
+    page: Page, live_server: Any, screenshot: Callable[..., Any]
+) -> None:
     """The CSP forbids inline script and style: any violation shows in the console."""
     sign_in(page, "admin", live_server.admin_password)
     expect(page).to_have_url(re.compile(r"/admin/$"))
@@ -202,6 +204,7 @@ def test_every_foundation_page_loads_without_console_errors(page: Page, live_ser
         response = page.goto(path)
         assert response is not None and response.status == 200, path
         check_page_basics(page)
+        screenshot(page, "page" + re.sub(r"[/?=]+", "-", path).rstrip("-"))
     response = page.goto("/no-such-page")
     assert response is not None and response.status == 404
 
