@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 from sqlalchemy import event
+from werkzeug.routing import IntegerConverter
 
 import config
 from extensions import csrf, db, limiter, login_manager, migrate
@@ -24,12 +25,21 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:…>` limited to what an integer column holds: a larger id is a 404, not a 500."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the console: settings, extensions, blueprints, errors, headers, commands."""
     instance_path = (test_config or {}).pop("INSTANCE_PATH", None)
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     config.load(app, test_config)
     register_extensions(app)
+    app.url_map.converters["int"] = DatabaseIntConverter
     register_blueprints(app)
     register_error_handlers(app)
     register_security_headers(app)

@@ -71,6 +71,20 @@ class UserFilterForm(FlaskForm):
 
     q = StringField("Search", validators=[Optional(), MaxLength(100), NoControlCharacters()])
     group = SelectField("Group", coerce=str, validate_choice=False)
+    otp = SelectField(
+        "Two-step",
+        coerce=str,
+        choices=[
+            ("", "Any state"),
+            ("active", "Enabled"),
+            ("disabled", "Disabled"),
+            ("pending", "Required, in the grace period"),
+            ("overdue", "Required, overdue"),
+            ("locked", "Locked"),
+            ("not_configured", "Not configured"),
+            ("unprotected", "No active device (any reason)"),
+        ],
+    )
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100000)])
     per_page = IntegerField(validators=[Optional(), NumberRange(min=1, max=200)])
 

@@ -47,9 +47,7 @@ class OtpDevice(Base):
     __tablename__ = "otp_devices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), unique=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
     kind: Mapped[str] = mapped_column(String(4))  # totp | hotp
     source: Mapped[str] = mapped_column(String(10), default="mobile")  # mobile | hardware
     # Fernet token of the secret; the plaintext never reaches the database.

@@ -252,4 +252,5 @@ def change_own_password(
             details={"reason": "current password wrong"},
         )
         raise AccountError("mypage.current_password_wrong", "current_password")
+    check_password_rules(new_password, "new_password")
     set_password(user, new_password, now=now, actor=user, ip=ip, keep_session_id=session_id)

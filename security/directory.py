@@ -90,9 +90,7 @@ def search_users(
 
 def status_for_users(user_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, str]:
     """Return the two-step state of each of these users (one page of the list), in one query."""
-    return two_step_stats.status_for_users(
-        user_ids, otp_settings.load_settings(), now or utcnow()
-    )
+    return two_step_stats.status_for_users(user_ids, otp_settings.load_settings(), now or utcnow())
 
 
 def all_groups() -> list[Group]:

@@ -87,6 +87,7 @@ MESSAGES: dict[str, str] = {
         "instead of a one-time password."
     ),
     "otp.computers_forgotten": "Every remembered computer has been forgotten.",
+    "otp.confirm_needed": "Tick “I understand” to confirm; nothing was changed.",
     "otp.reauth_needed": "For your security, enter your password again to continue.",
     "otp.enter_code": "Please enter your one-time password.",
     "otp.locked": "Too many attempts; try again after {until}.",

@@ -46,9 +46,7 @@ def _mandatory(settings: OtpSettings, now: datetime) -> ColumnElement[bool]:
 def status_expression(settings: OtpSettings, now: datetime) -> ColumnElement[str]:
     """Return the SQL for a user's Status value; the query must outer-join `with_otp_tables`."""
     locked = and_(TwoStepAccount.locked_until.is_not(None), TwoStepAccount.locked_until > now)
-    overdue = and_(
-        TwoStepAccount.grace_deadline.is_not(None), TwoStepAccount.grace_deadline <= now
-    )
+    overdue = and_(TwoStepAccount.grace_deadline.is_not(None), TwoStepAccount.grace_deadline <= now)
     return case(
         (locked, literal(Status.LOCKED.value)),
         (

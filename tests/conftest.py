@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -125,13 +124,15 @@ def app(database_url: str, instance_dir: str, app_settings: dict[str, Any]) -> I
         **app_settings,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "INSTANCE_PATH": instance_dir,
-        # Redis counters outlive one test: give each test its own keys.
-        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
     }
     application = create_app(settings)
     application.test_client_class = BrowserClient
     with application.app_context():
         _empty_database(application)
+        # Redis counters outlive one test (the limiter is one object per process).
+        from extensions import limiter
+
+        limiter.reset()
         yield application
         db.session.remove()
         db.engine.dispose()

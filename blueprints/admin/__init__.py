@@ -32,4 +32,11 @@ def check_rights() -> None:
         abort(403)
 
 
-from blueprints.admin import events, form_settings, overview, users  # noqa: E402,F401  (register routes)
+from blueprints.admin import (  # noqa: E402,F401  (register routes)
+    events,
+    form_settings,
+    otp_settings,
+    overview,
+    user_otp,
+    users,
+)

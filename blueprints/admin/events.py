@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Response, render_template, request, stream_with_context
 
@@ -26,7 +26,11 @@ def _filters(form: EventFilterForm) -> dict[str, object]:
         "user_login": form.user.data or "",
         "since": datetime.combine(since, time.min, UTC) if since else None,
         # "To" a date includes that whole day.
-        "until": datetime.combine(until, time.min, UTC) + timedelta(days=1) if until else None,
+        "until": (
+            datetime.combine(until, time.min, UTC) + timedelta(days=1)
+            if until and until < date.max
+            else None
+        ),
     }
 
 

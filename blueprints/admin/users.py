@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from blueprints.admin import bp
+from blueprints.admin import bp, requires_right, user_otp
 from blueprints.signin_session import client_ip
 from extensions import db
 from forms.admin import UserFilterForm, UserForm
@@ -28,13 +28,19 @@ def users() -> tuple[str, int]:
     form.group.choices = [("", "All groups")] + [(str(g.id), g.name) for g in groups]
     valid = form.validate()
     group_id = int(form.group.data) if valid and (form.group.data or "").isdigit() else None
+    now = utcnow()
     page = directory.search_users(
         query=(form.q.data or "") if valid else "",
         group_id=group_id,
+        otp_status=(form.otp.data or None) if valid else None,
+        now=now,
         page=(form.page.data or 1) if valid else 1,
         per_page=(form.per_page.data or 50) if valid else 50,
     )
-    return render_template("admin/users.html", form=form, page=page), 200 if valid else 400
+    otp_status = directory.status_for_users([user.id for user in page.items], now=now)
+    return render_template(
+        "admin/users.html", form=form, page=page, otp_status=otp_status
+    ), 200 if valid else 400
 
 
 def _apply_errors(form: UserForm, error: AccountError) -> None:
@@ -117,7 +123,13 @@ def new_user() -> Response | tuple[str, int]:
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires_right("manage_otp")
 def edit_user(user_id: int) -> Response | tuple[str, int]:
+    if not current_user.is_admin:
+        # Holders of "Manage one-time passwords" see only the two-step tab, on its own page.
+        if request.method == "GET" and request.args.get("tab") == "otp":
+            return redirect(url_for("admin.user_otp", user_id=user_id), code=303)
+        abort(403)
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
@@ -172,4 +184,5 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
         layout=layout,
         active_tab=active_tab,
         events_page=events_page,
+        otp_tab=user_otp.otp_tab_context(user) if active_tab == "otp" else None,
     ), status

@@ -172,7 +172,11 @@ def test_required_field_cannot_go_to_a_hidden_tab() -> None:
 @pytest.mark.parametrize(
     ("change", "key", "values"),
     [
-        (lambda rows: rows.append(TabEntry("nope", "X", position=9)), "layout.unknown_tab", {"id": "nope"}),
+        (
+            lambda rows: rows.append(TabEntry("nope", "X", position=9)),
+            "layout.unknown_tab",
+            {"id": "nope"},
+        ),
         (
             lambda rows: rows[0].fields.append(FieldEntry("nope", "X", position=9)),
             "layout.unknown_field",
@@ -183,8 +187,16 @@ def test_required_field_cannot_go_to_a_hidden_tab() -> None:
             "layout.duplicate_id",
             {"id": "login"},
         ),
-        (lambda rows: setattr(rows[1], "position", 1), "layout.duplicate_position", {"position": 1}),
-        (lambda rows: setattr(rows[0].fields[1], "position", 1), "layout.duplicate_position", {"position": 1}),
+        (
+            lambda rows: setattr(rows[1], "position", 1),
+            "layout.duplicate_position",
+            {"position": 1},
+        ),
+        (
+            lambda rows: setattr(rows[0].fields[1], "position", 1),
+            "layout.duplicate_position",
+            {"position": 1},
+        ),
         (lambda rows: setattr(rows[1], "position", None), "layout.bad_position", {}),
         (lambda rows: setattr(rows[1], "label", "   "), "layout.label_empty", {"name": "Groups"}),
         (

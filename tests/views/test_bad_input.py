@@ -24,7 +24,9 @@ def _messages(*keys: str, **values: object) -> list[str]:
     return [message(key, **values) for key in keys]
 
 
-def _assert_refused(response: Any, expected: list[str], status: tuple[int, ...] = (200, 400)) -> None:
+def _assert_refused(
+    response: Any, expected: list[str], status: tuple[int, ...] = (200, 400)
+) -> None:
     assert response.status_code in status, response.status_code
     page = response.get_data(as_text=True)
     assert "Traceback" not in page
@@ -77,9 +79,7 @@ def test_login_form(app: Flask, employee: Any, changes: dict[str, str], keys: li
 def test_login_form_with_non_utf8_bytes(app: Flask, employee: Any, body: bytes) -> None:
     client = app.test_client()
     before = snapshot()
-    response = client.post(
-        "/login", data=body, content_type="application/x-www-form-urlencoded"
-    )
+    response = client.post("/login", data=body, content_type="application/x-www-form-urlencoded")
     _assert_refused(
         response, _messages("login.invalid", "form.required", "form.control_characters")
     )
@@ -106,12 +106,14 @@ USER_CASES = [
         for value in CONTROL
     ],
     *[
-        ({"password": PASSWORD + value, "password_confirm": PASSWORD + value},
-         ["form.control_characters"])
+        (
+            {"password": PASSWORD + value, "password_confirm": PASSWORD + value},
+            ["form.control_characters"],
+        )
         for value in CONTROL
     ],
-    ({"groups": "999"}, ["Not a valid choice", "user.unknown_group"]),
-    ({"groups": "abc"}, ["Invalid choice", "Not a valid choice"]),
+    ({"groups": "999"}, ["is not a valid choice", "user.unknown_group"]),
+    ({"groups": "abc"}, ["could not be coerced"]),
 ]
 
 
@@ -143,9 +145,7 @@ def _user_messages(keys: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize(("changes", "keys"), USER_CASES)
-def test_new_user_form(
-    admin_client: Any, changes: dict[str, str], keys: list[str]
-) -> None:
+def test_new_user_form(admin_client: Any, changes: dict[str, str], keys: list[str]) -> None:
     before = snapshot()
     response = admin_client.post("/admin/users/new", data=_user_form(**changes))
     _assert_refused(response, _user_messages(keys))
@@ -158,7 +158,7 @@ def test_edit_user_form(
 ) -> None:
     before = snapshot()
     response = admin_client.post(
-        f"/admin/users/{employee.id}", data=_user_form(login="employee", **changes)
+        f"/admin/users/{employee.id}", data=_user_form(**{"login": "employee", **changes})
     )
     _assert_refused(response, _user_messages(keys))
     assert snapshot() == before
@@ -198,8 +198,10 @@ PASSWORD_CASES = [
     ({"new_password_confirm": "not the same thing"}, ["user.passwords_differ"]),
     ({"current_password": "wrong password"}, ["mypage.current_password_wrong"]),
     *[
-        ({"new_password": "long enough" + value, "new_password_confirm": "long enough" + value},
-         ["form.control_characters"])
+        (
+            {"new_password": "long enough" + value, "new_password_confirm": "long enough" + value},
+            ["form.control_characters"],
+        )
         for value in CONTROL
     ],
 ]
@@ -268,7 +270,7 @@ def test_user_list_filters(
 
 
 def test_user_list_with_raw_non_utf8_query(admin_client: Any) -> None:
-    response = admin_client.get("/admin/users", query_string=b"q=%ff%fe%C3%28&group=%ff")
+    response = admin_client.get("/admin/users", query_string="q=%ff%fe%C3%28&group=%ff")
     assert response.status_code in (200, 400)
 
 

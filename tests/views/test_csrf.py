@@ -35,9 +35,7 @@ def _path_values(employee: Any) -> dict[str, object]:
     from extensions import db
     from models import UserSession
 
-    session_id = db.session.scalar(
-        select(UserSession.id).where(UserSession.user_id == employee.id)
-    )
+    session_id = db.session.scalar(select(UserSession.id).where(UserSession.user_id == employee.id))
     return {"user_id": employee.id, "session_id": session_id, "form_id": "user_edit"}
 
 

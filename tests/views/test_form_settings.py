@@ -256,7 +256,11 @@ def test_new_user_form_keeps_the_password_and_explains_the_otp_tab(
     assert message("layout.otp_after_save") in otp
     response = admin_client.post(
         "/admin/users/new",
-        data={"login": "fresh", "password": "long enough pw 1", "password_confirm": "long enough pw 1"},
+        data={
+            "login": "fresh",
+            "password": "long enough pw 1",
+            "password_confirm": "long enough pw 1",
+        },
     )
     assert response.status_code == 303
     fresh = db.session.scalar(db.select(User).where(User.login == "fresh"))
@@ -352,7 +356,9 @@ def test_reset_and_delete_the_default(
             "events",
         ]
     assert event_types().count(events.FORM_LAYOUT_RESET) == 2
-    response = admin_client.post(DIALOG + "/reset", data={"scope": "default"}, follow_redirects=True)
+    response = admin_client.post(
+        DIALOG + "/reset", data={"scope": "default"}, follow_redirects=True
+    )
     assert message("layout.nothing_to_reset") in response.get_data(as_text=True)
     assert admin_client.post(DIALOG + "/reset", data={"scope": "everyone"}).status_code == 400
 
@@ -395,7 +401,10 @@ def test_required_tabs_and_fields_cannot_be_hidden(admin_client: FlaskClient) ->
             {"tabs-0-fields-1-label": ""},
             message("layout.label_empty", name="E-mail"),
         ),
-        ({"tabs-0-fields-1-tab": "events"}, message("layout.tab_takes_no_fields", label="Security events")),
+        (
+            {"tabs-0-fields-1-tab": "events"},
+            message("layout.tab_takes_no_fields", label="Security events"),
+        ),
         ({"tabs-0-fields-1-tab": "nowhere"}, message("layout.unknown_tab", id="nowhere")),
         ({"scope": "everyone"}, message("layout.bad_scope")),
         ({"action": "explode"}, message("layout.malformed")),
@@ -445,7 +454,9 @@ def test_posts_without_csrf_token_change_nothing(app: Any, make_user: Any) -> No
     make_user("admin", admin=True)
     client = app.test_client()
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    client.post("/login", data={"login": "admin", "password": "correct horse battery", "csrf_token": token})
+    client.post(
+        "/login", data={"login": "admin", "password": "correct horse battery", "csrf_token": token}
+    )
     fields = dialog_fields(client)
     without = {k: v for k, v in fields.items() if k != "csrf_token"}
     assert client.post(DIALOG, data=without).status_code == 400
@@ -483,9 +494,16 @@ def test_a_layout_saved_before_the_otp_tab_existed_still_shows_it(
     assert 'name="password_confirm"' in html and 'name="name"' in html
 
 
-def test_a_corrupt_stored_layout_never_breaks_the_page(admin_client: FlaskClient, admin: Any) -> None:
+def test_a_corrupt_stored_layout_never_breaks_the_page(
+    admin_client: FlaskClient, admin: Any
+) -> None:
     db.session.add(
-        SavedFormLayout(form_id="user_edit", owner_id=None, layout='{"tabs": [7, {"id": 1}]', updated_at=utcnow())
+        SavedFormLayout(
+            form_id="user_edit",
+            owner_id=None,
+            layout='{"tabs": [7, {"id": 1}]',
+            updated_at=utcnow(),
+        )
     )
     db.session.commit()
     assert tab_strip(user_page(admin_client, admin)) == [

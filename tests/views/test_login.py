@@ -99,9 +99,7 @@ def test_a_local_next_is_followed(admin: Any, client: Any, auth: Any) -> None:
     assert response.headers["Location"] == "/admin/users?q=ad&group=1"
 
 
-def test_without_next_each_user_lands_on_their_home(
-    admin: Any, employee: Any, app: Flask
-) -> None:
+def test_without_next_each_user_lands_on_their_home(admin: Any, employee: Any, app: Flask) -> None:
     for login, home in (("admin", "/admin/"), ("employee", "/my/")):
         response = sign_in(app.test_client(), login)
         assert response.status_code == 303

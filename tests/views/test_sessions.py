@@ -19,7 +19,9 @@ def _records(user_id: int) -> list[Any]:
     db.session.expire_all()
     return list(
         db.session.scalars(
-            select(UserSession).where(UserSession.user_id == user_id).order_by(UserSession.created_at)
+            select(UserSession)
+            .where(UserSession.user_id == user_id)
+            .order_by(UserSession.created_at)
         )
     )
 
@@ -83,9 +85,7 @@ def test_a_copied_cookie_stops_working_when_the_user_is_blocked(
     assert sign_in(app.test_client(), "employee").status_code == 200
 
 
-def test_a_password_change_ends_the_other_sessions(
-    app: Flask, browser: Any, employee: Any
-) -> None:
+def test_a_password_change_ends_the_other_sessions(app: Flask, browser: Any, employee: Any) -> None:
     from security.messages import message
 
     elsewhere = app.test_client()

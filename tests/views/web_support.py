@@ -56,9 +56,7 @@ def strip_csrf(html: str) -> str:
     return CSRF_INPUT.sub('name="csrf_token" value=""', html)
 
 
-def sign_in(
-    client: FlaskClient, login: str, password: str = DEFAULT_PASSWORD, **extra: str
-) -> Any:
+def sign_in(client: FlaskClient, login: str, password: str = DEFAULT_PASSWORD, **extra: str) -> Any:
     """Sign in the way a browser does: open the form, send it back with its token."""
     page = client.get("/login")
     data = {"login": login, "password": password, **extra}

@@ -1,0 +1,537 @@
+"""Admin user profile, tab "Two-step authentication": what administrators (and holders of
+"Manage one-time passwords") do with another user's device.
+
+Each view parses, calls one function of security.two_step, commits, flashes and
+redirects back to the tab. A refusal changes nothing: the session is rolled back,
+except for the refusal events the domain records on purpose, which are committed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from blueprints.admin import bp, requires_right
+from blueprints.connect_page import attempt_connection, connection_view
+from blueprints.signin_session import client_ip, current_session_id
+from extensions import db
+from forms.auth import SubmitOnlyForm
+from forms.two_step import AdminConnectForm, DaysForm, ExemptForm, SyncForm
+from models import User, utcnow
+from security import otp, signin, two_step
+from security.messages import message
+from security.otp_settings import load_settings
+from security.two_step import TwoStepError
+
+SOURCES = ("mobile", "hardware")
+KINDS = ("totp", "hotp")
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def tab_url(user: User) -> str:
+    """Return where the tab lives for the current person (the profile form is admin-only)."""
+    if current_user.is_admin:
+        return url_for("admin.edit_user", user_id=user.id, tab="otp")
+    return url_for("admin.user_otp", user_id=user.id)
+
+
+def _back(user: User) -> Response:
+    return redirect(tab_url(user), code=303)
+
+
+def _refuse(user: User, key: str, **values: object) -> Response:
+    db.session.rollback()
+    flash(message(key, **values), "error")
+    return _back(user)
+
+
+def _refuse_when_off(user: User) -> Response | None:
+    """Offer no control while two-step authentication is off for the whole console."""
+    if load_settings().enabled:
+        return None
+    return _refuse(user, "otp.off_for_console")
+
+
+def _needs_recent_sign_in(back: str) -> Response | None:
+    """Send the administrator to enter the password again when the last sign-in is old."""
+    record = g.get("session_record")
+    recent = signin.signed_in_recently(
+        record.authenticated_at if record else None,
+        now=utcnow(),
+        minutes=current_app.config["REAUTH_MINUTES"],
+    )
+    if recent:
+        return None
+    db.session.rollback()
+    flash(message("otp.reauth_needed"), "info")
+    return redirect(url_for("mypage.reauth", next=back), code=303)
+
+
+def _guard(user: User, *, recent: bool = False) -> Response | None:
+    """Refuse while two-step is off; for sensitive actions, ask for a recent sign-in."""
+    refusal = _refuse_when_off(user)
+    if refusal is None and recent:
+        refusal = _needs_recent_sign_in(tab_url(user))
+    return refusal
+
+
+def _unconfirmed() -> bool:
+    """Tell whether a form that asks "I understand" came back without the tick (no-JS check).
+
+    Scripts that post only the contract's fields carry no `confirm_asked` and are not asked.
+    """
+    return bool(request.form.get("confirm_asked")) and not request.form.get("confirm")
+
+
+def otp_tab_context(user: User, **forms: FlaskForm) -> dict[str, Any]:
+    """Return what the tab shows: the state, the facts and one form per action."""
+    now = utcnow()
+    settings = load_settings()
+    device = two_step.device_of(user.id)
+    account = two_step.account_of(user.id)
+    disable_form = forms.get("disable_form") or DaysForm(formdata=None, data={"days": 0})
+    disable_form.days.id = "disable-days"
+    defer_form = forms.get("defer_form") or DaysForm(formdata=None, data={"days": 7})
+    defer_form.days.id = "defer-days"
+    sync_form = forms.get("sync_form") or SyncForm(formdata=None)
+    sync_form.code.id, sync_form.code2.id = "sync-code", "sync-code2"
+    exempt_form = forms.get("exempt_form") or ExemptForm(formdata=None)
+    return {
+        "settings": settings,
+        "enabled": settings.enabled,
+        "device": device,
+        "account": account,
+        "status": two_step.status_of(user, settings, device, account, now),
+        "device_active": device is not None and two_step.device_is_active(device, now),
+        "mandatory": two_step.is_mandatory_for(user, settings, account, now),
+        "locked": two_step.is_locked(account, now),
+        "exempt": two_step.is_exempt(account, now),
+        "drift_seconds": device.drift * device.period if device and device.kind == "totp" else None,
+        "recovery_left": two_step.recovery_codes_left(user.id),
+        "computers": two_step.remembered_computers(user.id, now=now),
+        "max_disable_days": two_step.MAX_DISABLE_DAYS,
+        "disable_form": disable_form,
+        "defer_form": defer_form,
+        "sync_form": sync_form,
+        "exempt_form": exempt_form,
+        "button_form": SubmitOnlyForm(formdata=None),
+        "now": now,
+    }
+
+
+def _tab_page(user: User, status: int, **forms: FlaskForm) -> tuple[str, int]:
+    """Show the tab again (on its own page) with a form's messages next to its fields."""
+    return render_template(
+        "admin/user_otp.html", user=user, otp_tab=otp_tab_context(user, **forms)
+    ), status
+
+
+def _form_refusal(
+    user: User, error: TwoStepError, name: str, form: FlaskForm
+) -> Response | tuple[str, int]:
+    """Put a domain refusal next to its field, or flash it when it belongs to no field."""
+    db.session.rollback()
+    if error.field and error.field in form:
+        form[error.field].errors = [message(error.key, **error.values)]
+        return _tab_page(user, 400, **{name: form})
+    flash(message(error.key, **error.values), "error")
+    return _back(user)
+
+
+# --- the tab on its own page (holders of the right who are not administrators) -------------
+
+
+@bp.route("/users/<int:user_id>/otp")
+@requires_right("manage_otp")
+def user_otp(user_id: int) -> tuple[str, int]:
+    user = _user_or_404(user_id)
+    return _tab_page(user, 200)
+
+
+# --- connecting ------------------------------------------------------------------------------
+
+
+def _connect_page(
+    user: User,
+    form: AdminConnectForm,
+    source: str,
+    kind: str,
+    status: int,
+    *,
+    pending: two_step.PendingConnection | None = None,
+    secret_format: str | None = None,
+) -> tuple[str, int]:
+    settings = load_settings()
+    now = utcnow()
+    view = None
+    if settings.enabled and source == "mobile":
+        pending = pending or two_step.new_connection(user, kind)
+        view = connection_view(pending, user, settings, now=now)
+        kind = pending.params.kind
+    form.source.data, form.type.data = source, kind
+    return render_template(
+        "admin/user_otp_connect.html",
+        user=user,
+        form=form,
+        view=view,
+        source=source,
+        kind=kind,
+        enabled=settings.enabled,
+        replacing=two_step.device_of(user.id) is not None,
+        secret_format=secret_format,
+        back=tab_url(user),
+    ), status
+
+
+def _connected_page(user: User, connected: two_step.Connected, now: datetime) -> tuple[str, int]:
+    settings = load_settings()
+    return render_template(
+        "mypage/recovery_codes_new.html",
+        codes=connected.recovery_codes,
+        user=user,
+        issuer=settings.issuer,
+        now=now,
+        clock_offset=connected.clock_offset,
+        continue_url=tab_url(user),
+    ), 200
+
+
+@bp.route("/users/<int:user_id>/otp/connect", methods=["GET", "POST"])
+@requires_right("manage_otp")
+def user_otp_connect(user_id: int) -> Response | tuple[str, int]:
+    user = _user_or_404(user_id)
+    settings = load_settings()
+    source = request.values.get("source", "mobile")
+    source = source if source in SOURCES else "mobile"
+    kind = request.values.get("type", settings.default_type)
+    kind = kind if kind in KINDS else settings.default_type
+    form = AdminConnectForm()
+    if request.method == "GET":
+        if settings.enabled and two_step.device_of(user.id) is not None:
+            # Replacing a device needs a recent sign-in, as on My page.
+            refusal = _needs_recent_sign_in(request.full_path)
+            if refusal is not None:
+                return refusal
+        return _connect_page(user, form, source, kind, 200)
+
+    refusal = _refuse_when_off(user)
+    if refusal is None and two_step.device_of(user.id) is not None:
+        refusal = _needs_recent_sign_in(tab_url(user))
+    if refusal is not None:
+        return refusal
+    now = utcnow()
+    if source == "hardware":
+        return _connect_hardware(user, form, kind, now)
+    attempt = attempt_connection(
+        form,
+        user,
+        actor=current_user,
+        settings=settings,
+        now=now,
+        ip=client_ip(),
+        is_post=True,
+        keep_session_id=current_session_id(),
+    )
+    # Only a failure event can be pending when no device was connected: keep it on record.
+    db.session.commit()
+    if attempt.expired:
+        flash(message("otp.connection_expired"), "error")
+        return redirect(
+            url_for("admin.user_otp_connect", user_id=user.id, source="mobile", type=kind),
+            code=303,
+        )
+    if attempt.connected is not None:
+        flash(message("otp.connected"), "success")
+        return _connected_page(user, attempt.connected, now)
+    return _connect_page(user, form, "mobile", kind, 400, pending=attempt.pending)
+
+
+def _connect_hardware(
+    user: User, form: AdminConnectForm, kind: str, now: datetime
+) -> Response | tuple[str, int]:
+    """Connect a hardware token from the secret supplied with it and the codes it shows."""
+    form.validate_on_submit()
+    secret_text = (form.secret.data or "").strip()
+    if not secret_text and not form.secret.errors:
+        form.secret.errors = [message("form.required")]
+    if form.errors:
+        return _connect_page(user, form, "hardware", kind, 400)
+    try:
+        secret, secret_format = otp.parse_hardware_secret(secret_text)
+    except otp.InvalidSecret as error:
+        form.secret.errors = [message("otp.invalid_secret", reason=str(error))]
+        return _connect_page(user, form, "hardware", kind, 400)
+    algorithm = form.algorithm.data or "auto"
+    if algorithm == "auto":
+        algorithm = otp.default_algorithm_for_secret(secret)
+    pending = two_step.new_connection(
+        user,
+        form.type.data or kind,
+        source="hardware",
+        secret=secret,
+        digits=int(form.digits.data or 6),
+        period=int(form.period.data or 30),
+        t0=int(form.start_time.data or 0),
+        algorithm=algorithm,
+    )
+    read_as = message("otp.hardware_secret_read", format=_format_name(secret_format))
+    try:
+        connected = two_step.confirm_connection(
+            pending,
+            user,
+            form.code.data or "",
+            form.code2.data or "",
+            now=now,
+            settings=load_settings(),
+            actor=current_user,
+            ip=client_ip(),
+            keep_session_id=current_session_id(),
+        )
+    except TwoStepError as error:
+        # Nothing was stored; the failed attempt's event stays on record.
+        db.session.commit()
+        form[error.field or "code"].errors = [message(error.key, **error.values)]
+        return _connect_page(user, form, "hardware", kind, 400, secret_format=read_as)
+    db.session.commit()
+    flash(f"{message('otp.connected')} {read_as}", "success")
+    return _connected_page(user, connected, now)
+
+
+def _format_name(secret_format: str) -> str:
+    return "hexadecimal" if secret_format == "hex" else "Base32"
+
+
+# --- the other actions ---------------------------------------------------------------------
+
+
+@bp.route("/users/<int:user_id>/otp/disable", methods=["POST"])
+@requires_right("manage_otp")
+def user_otp_disable(user_id: int) -> Response | tuple[str, int]:
+    user = _user_or_404(user_id)
+    refusal = _guard(user, recent=True)
+    if refusal is not None:
+        return refusal
+    form = DaysForm()
+    if not form.validate_on_submit():
+        return _tab_page(user, 400, disable_form=form)
+    if _unconfirmed():
+        return _refuse(user, "otp.confirm_needed")
+    try:
+        until = two_step.disable(
+            user,
+            days=int(form.days.data or 0),
+            now=utcnow(),
+            actor=current_user,
+            ip=client_ip(),
+            settings=load_settings(),
+            keep_session_id=current_session_id(),
+        )
+    except TwoStepError as error:
+        return _form_refusal(user, error, "disable_form", form)
+    db.session.commit()
+    if until is None:
+        flash(message("otp.disabled_forever"), "success")
+    else:
+        flash(message("otp.disabled", until=until.strftime("%Y-%m-%d %H:%M UTC")), "success")
+    return _back(user)
+
+
+@bp.route("/users/<int:user_id>/otp/enable", methods=["POST"])
+@requires_right("manage_otp")
+def user_otp_enable(user_id: int) -> Response:
+    user = _user_or_404(user_id)
+    refusal = _guard(user)
+    if refusal is not None:
+        return refusal
+    try:
+        two_step.enable(user, now=utcnow(), actor=current_user, ip=client_ip())
+    except TwoStepError as error:
+        return _refuse(user, error.key, **error.values)
+    db.session.commit()
+    flash(message("otp.reenabled"), "success")
+    return _back(user)
+
+
+@bp.route("/users/<int:user_id>/otp/sync", methods=["POST"])
+@requires_right("manage_otp")
+def user_otp_sync(user_id: int) -> Response | tuple[str, int]:
+    user = _user_or_404(user_id)
+    refusal = _guard(user)
+    if refusal is not None:
+        return refusal
+    form = SyncForm()
+    if not form.validate_on_submit():
+        return _tab_page(user, 400, sync_form=form)
+    try:
+        device = two_step.synchronize(
+            user,
+            form.code.data or "",
+            form.code2.data or "",
+            now=utcnow(),
+            actor=current_user,
+            ip=client_ip(),
+        )
+    except TwoStepError as error:
+        return _form_refusal(user, error, "sync_form", form)
+    db.session.commit()
+    text = message("otp.synchronized")
+    if device.kind == "totp":
+        text += f" Clock drift: {device.drift * device.period:+d} seconds."
+    flash(text, "success")
+    return _back(user)
+
+
+@bp.route("/users/<int:user_id>/otp/defer", methods=["POST"])
+@requires_right("manage_otp")
+def user_otp_defer(user_id: int) -> Response | tuple[str, int]:
+    user = _user_or_404(user_id)
+    refusal = _guard(user)
+    if refusal is not None:
+        return refusal
+    form = DaysForm()
+    if not form.validate_on_submit():
+        return _tab_page(user, 400, defer_form=form)
+    try:
+        deadline = two_step.extend_grace(
+            user, int(form.days.data or 0), now=utcnow(), actor=current_user, ip=client_ip()
+        )
+    except TwoStepError as error:
+        return _form_refusal(user, error, "defer_form", form)
+    db.session.commit()
+    flash(
+        message("otp.grace_extended", deadline=deadline.strftime("%Y-%m-%d %H:%M UTC")), "success"
+    )
+    return _back(user)
+
+
+@bp.route("/users/<int:user_id>/otp/exempt", methods=["POST"])
+@requires_right("manage_otp")
+def user_otp_exempt(user_id: int) -> Response | tuple[str, int]:
+    user = _user_or_404(user_id)
+    refusal = _guard(user)
+    if refusal is not None:
+        return refusal
+    form = ExemptForm()
+    if not form.validate_on_submit():
+        return _tab_page(user, 400, exempt_form=form)
+    day = form.until.data
+    until = datetime.combine(day, time.min, tzinfo=UTC) if day else None
+    try:
+        two_step.exempt(user, until, now=utcnow(), actor=current_user, ip=client_ip())
+    except TwoStepError as error:
+        return _form_refusal(user, error, "exempt_form", form)
+    db.session.commit()
+    if until is None:
+        flash(message("otp.exemption_ended"), "success")
+    else:
+        flash(message("otp.exempted", until=until.strftime("%Y-%m-%d")), "success")
+    return _back(user)
+
+
+@bp.route("/users/<int:user_id>/otp/unlock", methods=["POST"])
+@requires_right("manage_otp")
+def user_otp_unlock(user_id: int) -> Response:
+    user = _user_or_404(user_id)
+    refusal = _guard(user)
+    if refusal is not None:
+        return refusal
+    two_step.unlock(user, now=utcnow(), actor=current_user, ip=client_ip())
+    db.session.commit()
+    flash(message("otp.unlocked"), "success")
+    return _back(user)
+
+
+@bp.route("/users/<int:user_id>/otp/delete", methods=["POST"])
+@requires_right("manage_otp")
+def user_otp_delete(user_id: int) -> Response:
+    user = _user_or_404(user_id)
+    refusal = _guard(user, recent=True)
+    if refusal is not None:
+        return refusal
+    if _unconfirmed():
+        return _refuse(user, "otp.confirm_needed")
+    try:
+        two_step.remove_device(
+            user,
+            now=utcnow(),
+            actor=current_user,
+            ip=client_ip(),
+            keep_session_id=current_session_id(),
+        )
+    except TwoStepError as error:
+        return _refuse(user, error.key, **error.values)
+    db.session.commit()
+    flash(message("otp.deleted"), "success")
+    return _back(user)
+
+
+@bp.route("/users/<int:user_id>/otp/forget-computers", methods=["POST"])
+@requires_right("manage_otp")
+def user_otp_forget_computers(user_id: int) -> Response:
+    user = _user_or_404(user_id)
+    refusal = _guard(user)
+    if refusal is not None:
+        return refusal
+    two_step.forget_computers(user, now=utcnow(), actor=current_user, ip=client_ip())
+    db.session.commit()
+    flash(message("otp.computers_forgotten"), "success")
+    return _back(user)
+
+
+@bp.route("/users/<int:user_id>/recovery-codes", methods=["GET", "POST"])
+@requires_right("manage_otp")
+def user_recovery_codes(user_id: int) -> Response | tuple[str, int]:
+    user = _user_or_404(user_id)
+    settings = load_settings()
+    has_device = two_step.device_of(user.id) is not None
+    if request.method == "POST":
+        refusal = _refuse_when_off(user)
+        if refusal is not None:
+            return refusal
+        if not settings.allow_recovery_codes:
+            return _refuse(user, "otp.recovery_not_allowed")
+        if not has_device:
+            return _refuse(user, "otp.no_device")
+        if _unconfirmed():
+            db.session.rollback()
+            flash(message("otp.confirm_needed"), "error")
+            return redirect(url_for("admin.user_recovery_codes", user_id=user.id), code=303)
+        refusal = _needs_recent_sign_in(url_for("admin.user_recovery_codes", user_id=user.id))
+        if refusal is not None:
+            return refusal
+        now = utcnow()
+        codes = two_step.generate_recovery_codes(user, now=now, actor=current_user, ip=client_ip())
+        db.session.commit()
+        return render_template(
+            "mypage/recovery_codes_new.html",
+            codes=codes,
+            user=user,
+            issuer=settings.issuer,
+            now=now,
+            clock_offset=None,
+            continue_url=tab_url(user),
+        ), 200
+    return render_template(
+        "admin/recovery_codes.html",
+        user=user,
+        enabled=settings.enabled,
+        allowed=settings.allow_recovery_codes,
+        has_device=has_device,
+        rows=two_step.recovery_code_rows(user.id),
+        left=two_step.recovery_codes_left(user.id),
+        back=tab_url(user),
+    ), 200
