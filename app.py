@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import config
@@ -38,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     instance_path = (test_config or {}).pop("INSTANCE_PATH", None)
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     config.load(app, test_config)
+    register_proxy_fix(app)
     register_extensions(app)
     app.url_map.converters["int"] = DatabaseIntConverter
     register_blueprints(app)
@@ -50,6 +52,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.globals["message"] = message
     return app
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-* from as many proxies as configured (none by default)."""
+    hops = {
+        name: app.config[f"PROXY_FIX_X_{name.upper()}"]
+        for name in ("for", "proto", "host", "port", "prefix")
+    }
+    if any(hops.values()):
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app,
+            x_for=hops["for"],
+            x_proto=hops["proto"],
+            x_host=hops["host"],
+            x_port=hops["port"],
+            x_prefix=hops["prefix"],
+        )
 
 
 def register_extensions(app: Flask) -> None:

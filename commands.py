@@ -132,3 +132,6 @@ def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users_cli)
     app.cli.add_command(otp_cli)
+    from dev_commands import dev_cli
+
+    app.cli.add_command(dev_cli)

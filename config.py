@@ -51,7 +51,23 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_MEMORY_COST": 65536,
     "PASSWORD_HASH_PARALLELISM": 4,
     "MAX_CONTENT_LENGTH": 256 * 1024,
+    # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (0: trust none).
+    "PROXY_FIX_X_FOR": 0,
+    "PROXY_FIX_X_PROTO": 0,
+    "PROXY_FIX_X_HOST": 0,
+    "PROXY_FIX_X_PORT": 0,
+    "PROXY_FIX_X_PREFIX": 0,
 }
+
+# Pooled connections for a server database (SQLite keeps its own pool). A sync gunicorn
+# worker uses one connection at a time; a short connect and pool timeout turn a database
+# that does not answer into a quick 503 instead of a worker killed by gunicorn's timeout.
+SERVER_ENGINE_OPTIONS: dict[str, Any] = {
+    "pool_size": 5,
+    "max_overflow": 5,
+    "pool_timeout": 10,
+}
+POSTGRESQL_CONNECT_ARGS: dict[str, Any] = {"connect_timeout": 5}
 
 _BOOLEAN_KEYS = ("SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED")
 _POSITIVE_INT_KEYS = (
@@ -63,6 +79,13 @@ _POSITIVE_INT_KEYS = (
     "PASSWORD_HASH_TIME_COST",
     "PASSWORD_HASH_MEMORY_COST",
     "PASSWORD_HASH_PARALLELISM",
+)
+_PROXY_FIX_KEYS = (
+    "PROXY_FIX_X_FOR",
+    "PROXY_FIX_X_PROTO",
+    "PROXY_FIX_X_HOST",
+    "PROXY_FIX_X_PORT",
+    "PROXY_FIX_X_PREFIX",
 )
 
 
@@ -81,8 +104,23 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = read_or_create_secret(instance / "secret_key")
     load_keys(app.config, instance)
     validate(app.config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        str(app.config["SQLALCHEMY_DATABASE_URI"]), app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    )
     # Flask-Login's remember cookie follows the session cookie's transport rule.
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+
+
+def engine_options(url: str, configured: dict[str, Any]) -> dict[str, Any]:
+    """Add the pool defaults of a server database to the configured engine options."""
+    options = dict(configured)
+    backend = make_url(url).get_backend_name()
+    if backend != "sqlite":
+        for key, value in SERVER_ENGINE_OPTIONS.items():
+            options.setdefault(key, value)
+    if backend == "postgresql":
+        options["connect_args"] = {**POSTGRESQL_CONNECT_ARGS, **options.get("connect_args", {})}
+    return options
 
 
 def load_keys(config: Any, instance: Path) -> None:
@@ -120,6 +158,10 @@ def validate(config: Any) -> None:
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InvalidSetting(f"FLASK_{key}", "expected a whole number of at least 1")
+    for key in _PROXY_FIX_KEYS:
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidSetting(f"FLASK_{key}", "expected a whole number of proxies (0: off)")
     try:
         if not parse_many(str(config["LOGIN_RATE_LIMIT"])):
             raise ValueError

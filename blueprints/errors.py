@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 from blueprints.signin_session import client_ip
-from extensions import db
+from extensions import db, login_manager
 from models import utcnow
 from security import events
 from security.messages import message
@@ -36,6 +37,17 @@ EXPLANATIONS = {
 }
 
 
+def _form_page_url() -> str | None:
+    """Return this address when it also shows a form on GET (to open it afresh)."""
+    if request.method != "POST":
+        return None
+    try:
+        current_app.url_map.bind("localhost").match(request.path, method="GET")
+    except HTTPException:
+        return None
+    return request.full_path.rstrip("?")
+
+
 def render_error(status: int, explanation: str | None = None) -> tuple[str, int]:
     """Render the plain error page for a status."""
     return (
@@ -44,6 +56,7 @@ def render_error(status: int, explanation: str | None = None) -> tuple[str, int]
             status=status,
             title=TITLES.get(status, "Error"),
             explanation=explanation or EXPLANATIONS.get(status, ""),
+            retry_url=_form_page_url() if status in (400, 429) else None,
         ),
         status,
     )
@@ -87,11 +100,28 @@ def register(app: Flask) -> None:
         custom = error.description if error.description != type(error).description else None
         return render_error(status, custom)
 
-    @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError) -> tuple[str, int]:
-        db.session.rollback()
-        app.logger.warning("database error: %s", type(error.orig).__name__)
+    def database_unavailable(error: Exception) -> tuple[str, int]:
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - a dead connection may refuse even the rollback
+            db.session.remove()
+        # The page must not ask the database who is signed in: the failure may have come
+        # from Flask-Login's user loader, and asking again would turn the 503 into a 500.
+        g._login_user = login_manager.anonymous_user()
+        cause = getattr(error, "orig", None) or error
+        app.logger.warning("database unavailable: %s", type(cause).__name__)
         return render_error(503)
+
+    app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(InterfaceError, database_unavailable)
+    app.register_error_handler(PoolTimeoutError, database_unavailable)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError) -> tuple[str, int]:
+        # A connection lost mid-statement is an outage; anything else is a bug (500).
+        if error.connection_invalidated:
+            return database_unavailable(error)
+        return unexpected_error(error)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[str, int]:

@@ -74,16 +74,16 @@ class UserFilterForm(FlaskForm):
     otp = SelectField(
         "Two-step",
         coerce=str,
-        choices=[
-            ("", "Any state"),
-            ("active", "Enabled"),
-            ("disabled", "Disabled"),
-            ("pending", "Required, in the grace period"),
-            ("overdue", "Required, overdue"),
-            ("locked", "Locked"),
-            ("not_configured", "Not configured"),
-            ("unprotected", "No active device (any reason)"),
-        ],
+        choices={
+            "": "Any state",
+            "active": "Enabled",
+            "disabled": "Disabled",
+            "pending": "Required, in the grace period",
+            "overdue": "Required, overdue",
+            "locked": "Locked",
+            "not_configured": "Not configured",
+            "unprotected": "No active device (any reason)",
+        },
     )
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100000)])
     per_page = IntegerField(validators=[Optional(), NumberRange(min=1, max=200)])

@@ -29,10 +29,10 @@ class OtpParametersForm(FlaskForm):
 
     default_type = SelectField(
         "Default password generation algorithm",
-        choices=[
-            ("totp", "TOTP: time based (RFC 6238)"),
-            ("hotp", "HOTP: counter based (RFC 4226)"),
-        ],
+        choices={
+            "totp": "TOTP: time based (RFC 6238)",
+            "hotp": "HOTP: counter based (RFC 4226)",
+        },
     )
     totp_window = _whole_number("totp_window", "TOTP tolerance (time steps either side)")
     hotp_window = _whole_number("hotp_window", "Password check window size")

@@ -38,12 +38,12 @@ class AdminConnectForm(ConnectForm):
 
     source = SelectField(
         "Device",
-        choices=[("mobile", "Mobile app"), ("hardware", "Hardware token")],
+        choices={"mobile": "Mobile app", "hardware": "Hardware token"},
         default="mobile",
     )
     type = SelectField(
         "Algorithm",
-        choices=[("totp", "TOTP: time based"), ("hotp", "HOTP: counter based")],
+        choices={"totp": "TOTP: time based", "hotp": "HOTP: counter based"},
         default="totp",
     )
     secret = StringField(
@@ -51,9 +51,9 @@ class AdminConnectForm(ConnectForm):
         validators=[Optional(), MaxLength(200), NoControlCharacters()],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
-    digits = SelectField("Digits", choices=[("6", "6"), ("8", "8")], default="6")
+    digits = SelectField("Digits", choices={"6": "6", "8": "8"}, default="6")
     period = SelectField(
-        "Time step", choices=[("30", "30 seconds"), ("60", "60 seconds")], default="30"
+        "Time step", choices={"30": "30 seconds", "60": "60 seconds"}, default="30"
     )
     start_time = IntegerField(
         "Start time T0 (Unix time)",
@@ -62,12 +62,12 @@ class AdminConnectForm(ConnectForm):
     )
     algorithm = SelectField(
         "HMAC",
-        choices=[
-            ("auto", "Automatic"),
-            ("SHA1", "SHA-1"),
-            ("SHA256", "SHA-256"),
-            ("SHA512", "SHA-512"),
-        ],
+        choices={
+            "auto": "Automatic",
+            "SHA1": "SHA-1",
+            "SHA256": "SHA-256",
+            "SHA512": "SHA-512",
+        },
         default="auto",
     )
 

@@ -1,4 +1,4 @@
-"""The administration overview page."""
+"""The administration overview: the two-step roll-out at a glance."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from sqlalchemy import func, select
 
 from blueprints.admin import bp
 from extensions import db
-from models import ADMINISTRATORS_GROUP_ID, User, user_groups
+from models import ADMINISTRATORS_GROUP_ID, Group, User, user_groups, utcnow
+from security import two_step_stats
+from security.otp_settings import load_settings
 
 
 @bp.route("/")
@@ -20,6 +22,13 @@ def overview() -> str:
         .select_from(user_groups)
         .where(user_groups.c.group_id == ADMINISTRATORS_GROUP_ID)
     )
+    settings = load_settings()
+    wanted = settings.mandatory_group_ids
+    mandatory_groups = (
+        list(db.session.scalars(select(Group.name).where(Group.id.in_(wanted)).order_by(Group.id)))
+        if wanted
+        else []
+    )
     return render_template(
         "admin/overview.html",
         counts={
@@ -28,4 +37,8 @@ def overview() -> str:
             "blocked": total - active,
             "administrators": administrators,
         },
+        settings=settings,
+        mandatory_groups=mandatory_groups,
+        otp_counts=two_step_stats.status_counts(settings, utcnow()),
+        administrators_group_id=ADMINISTRATORS_GROUP_ID,
     )

@@ -311,8 +311,11 @@ def _connect_hardware(
     return _connected_page(user, connected, now)
 
 
+FORMAT_NAMES = {"hex": "hexadecimal", "base32": "Base32"}
+
+
 def _format_name(secret_format: str) -> str:
-    return "hexadecimal" if secret_format == "hex" else "Base32"
+    return FORMAT_NAMES.get(secret_format, secret_format)
 
 
 # --- the other actions ---------------------------------------------------------------------

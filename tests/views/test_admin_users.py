@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
-
 from web_support import events_of, is_login_redirect, sign_in, snapshot
 
 PASSWORD = "correct horse battery"

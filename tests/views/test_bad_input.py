@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
-
 from web_support import snapshot
 
 PASSWORD = "correct horse battery"

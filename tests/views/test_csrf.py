@@ -9,7 +9,6 @@ import pytest
 from flask import Flask
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
-
 from web_support import (
     csrf_token_from,
     iter_routes,

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-
 from web_support import events_of
 
 

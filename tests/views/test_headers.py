@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-
 from web_support import SESSION_COOKIE, sign_in
 
 

@@ -605,6 +605,11 @@ def test_reconnecting_needs_a_recent_sign_in_and_wipes_what_the_old_device_had(
     )
     assert right.status_code == 303
     assert right.headers["Location"] == "/my/security/connect"
+    # The page it returns to is always one of ours.
+    away = browser.post(
+        "/my/reauth", data={"password": DEFAULT_PASSWORD, "next": "//evil.example/x"}
+    )
+    assert away.headers["Location"] == "/my/security"
 
     connect = _open_connect(browser)
     assert "My mobile device has changed" in _words(connect.response)
@@ -641,8 +646,9 @@ def test_disabling_needs_a_recent_sign_in_then_enable_switches_it_back(
     app: Flask, employee: Any, two_step_on: Any, connect_device: Any
 ) -> None:
     two_step_on()
-    connect_device(employee)
+    codes = connect_device(employee)
     browser = _sign_in(app, "employee", totp_code())
+    other_browser = _sign_in(app, "employee", codes[0])
     _make_stale(employee.id)
     assert _reauth_location(browser.post("/my/security/disable")) == "/my/security"
     device = _device()
@@ -656,6 +662,9 @@ def test_disabling_needs_a_recent_sign_in_then_enable_switches_it_back(
     device = _device()
     assert device is not None and not device.enabled
     assert "otp_disabled" in event_types("employee")
+    # Other sessions end; this one stays.
+    assert other_browser.get("/my/").headers["Location"].startswith("/login")
+    assert browser.get("/my/").status_code == 200
     # Signing in now asks only for the password.
     assert Auth(app.test_client()).login("employee").headers["Location"] == "/my/"
 

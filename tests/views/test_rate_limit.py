@@ -6,14 +6,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
-
 from web_support import events_of
 
 
-def _attempt(client: Any, login: str, address: str = "192.0.2.1", password: str = "guess") -> Any:
+def _attempt(client: Any, login: str, address: str = "192.0.2.1", password: str = "") -> Any:
     return client.post(
         "/login",
-        data={"login": login, "password": password},
+        data={"login": login, "password": password or "a wrong guess"},
         environ_base={"REMOTE_ADDR": address},
     )
 

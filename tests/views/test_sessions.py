@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
-
 from web_support import copy_of, events_of, is_login_redirect, sign_in
 
 
