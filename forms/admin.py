@@ -74,6 +74,7 @@ class UserFilterForm(FlaskForm):
     otp = SelectField(
         "Two-step",
         coerce=str,
+        default="",
         choices={
             "": "Any state",
             "active": "Enabled",

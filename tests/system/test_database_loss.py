@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import DEFAULT_PASSWORD
+from tests.conftest import DEFAULT_PASSWORD, csrf_token_from
 from tests.system.conftest import (
     Browser,
     Server,
@@ -26,7 +26,10 @@ from tests.system.conftest import (
     signed_in,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, needs_servers]
+
+def on_postgres(test: Any) -> Any:
+    """Mark a test that runs real servers on PostgreSQL and Redis."""
+    return pytest.mark.postgres(pytest.mark.redis(needs_servers(test)))
 
 
 def terminate_backends(database_url: str) -> int:
@@ -50,11 +53,39 @@ def sign_in(browser: Browser) -> None:
     assert (reply.status, reply.location) == (303, "/my/"), reply.text[:500]
 
 
+def test_a_failing_user_loader_gives_the_plain_503_page(
+    app: Any, employee: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On any database: the page that reports the outage does not ask the database again."""
+    from sqlalchemy.exc import OperationalError
+
+    from security import sessions
+
+    client = app.test_client()
+    signed = client.post("/login", data={"login": "employee", "password": DEFAULT_PASSWORD})
+    assert signed.status_code == 303
+    calls = []
+
+    def unreachable(*args: Any, **kwargs: Any) -> None:
+        calls.append(args)
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
+
+    monkeypatch.setattr(sessions, "resolve_session", unreachable)
+    response = client.get("/my/")
+    assert response.status_code == 503
+    assert "Service unavailable" in response.text
+    assert "Traceback" not in response.text
+    assert len(calls) == 1
+    monkeypatch.undo()
+    assert client.get("/my/").status_code == 200
+
+
 @pytest.fixture(scope="module")
 def direct_server(start_server: Any, database_url: str, instance_dir: str) -> Server:
     return start_server("direct", server_environment(database_url, instance_dir))
 
 
+@on_postgres
 def test_terminated_connections_are_replaced_without_an_error(
     app: Any, employee: Any, direct_server: Server, database_url: str
 ) -> None:
@@ -78,6 +109,7 @@ def test_terminated_connections_are_replaced_without_an_error(
     assert "Traceback" not in direct_server.log()
 
 
+@on_postgres
 def test_an_outage_answers_503_and_the_console_recovers_when_the_database_is_back(
     app: Any,
     employee: Any,
@@ -102,8 +134,6 @@ def test_an_outage_answers_503_and_the_console_recovers_when_the_database_is_bac
     stranger = server.browser()
     form = stranger.get("/login")
     assert form.status == 200  # the sign-in form itself needs no database
-    from tests.conftest import csrf_token_from
-
     attempt = stranger.request(
         "POST",
         "/login",

@@ -514,3 +514,18 @@ def test_a_corrupt_stored_layout_never_breaks_the_page(
         "events",
     ]
     assert admin_client.get(DIALOG + "?scope=default").status_code == 200
+
+
+def test_the_two_step_settings_form_has_its_own_layout(admin_client: FlaskClient) -> None:
+    url = "/admin/form-settings/otp_settings"
+    fields = dialog_fields(admin_client, url + "?return_to=/admin/security/otp?tab%3Dparameters")
+    assert fields[key_of(fields, "state", "visible")] == "y"  # the switch's tab is required
+    data = with_changes(fields, issuer={"visible": None}, parameters={"label": "Options"})
+    response = admin_client.post(url, data=data)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/admin/security/otp?tab=parameters"
+    [row] = layout_rows()
+    assert row.form_id == "otp_settings"
+    # The user form is not touched by the settings form's layout.
+    assert admin_client.get(DIALOG).status_code == 200
+    assert "Options" not in admin_client.get(DIALOG).get_data(as_text=True)

@@ -1,0 +1,47 @@
+"""The benchmark's app: the console plus one floor route, never part of production.
+
+`create_bench_app()` builds the console exactly as `create_app()` does and attaches
+`POST /bench/baseline`, which does what every request of the console does at least:
+the session cookie is read and checked by the sign-in gate (as for the second step),
+the form and its CSRF token are checked, and the pending user is read by primary key
+in one query. The second step's cost is measured against this floor.
+
+gunicorn serves it as `bench.baseline:create_bench_app()`; bench/run.py uses it in
+process. Nothing in app.py knows about it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, redirect, session
+from sqlalchemy.orm import lazyload
+from werkzeug.wrappers import Response
+
+bp = Blueprint("bench", __name__, url_prefix="/bench")
+
+
+@bp.route("/baseline", methods=["POST"])
+def baseline() -> Response:
+    from extensions import db
+    from models import User
+
+    pending = session.get("pending") or {}
+    user = db.session.get(User, int(pending.get("user_id", 0)), options=[lazyload(User.groups)])
+    if user is None:
+        return Response("no pending user", status=400)
+    return redirect("/my/", code=303)
+
+
+def create_bench_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the console with the baseline route; the gate lets it through like /login/otp."""
+    from app import create_app
+    from blueprints import signin_session
+    from security.signin import SignInState
+
+    app = create_app(test_config)
+    app.register_blueprint(bp)
+    waiting = SignInState.AWAITING_CODE
+    allowed = signin_session.PENDING_ENDPOINTS[waiting] | {"bench.baseline"}
+    signin_session.PENDING_ENDPOINTS[waiting] = allowed
+    return app

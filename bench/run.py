@@ -1,0 +1,770 @@
+"""Benchmark of the sign-in path and the administration lists (`make bench`).
+
+Builds a throw-away database in a temporary directory (SQLite, and PostgreSQL too when
+BENCH_DATABASE_URL is set: the bench works in its own schema `otp_bench` there), seeds
+it with `flask --app app dev seed-users`, and measures medians over many requests, both
+through the WSGI app in this process (Flask test client) and through gunicorn on
+127.0.0.1 (plain http.client requests):
+
+1. POST /login/otp with a valid code from a pending session, against a floor route
+   (bench/baseline.py) that reads the same session and does one primary-key query;
+2. the full sign-in (password, then code) against the argon2 hash alone, with the
+   production argon2 parameters;
+3. /admin/users (first page, a search, a two-step filter) with 1,000 and 100,000 users;
+4. /admin/ (overview counts) with 100,000 users;
+5. peak memory (VmHWM) of each gunicorn worker.
+
+Prints a table and writes bench/results.json. Options: --quick (fewer requests, for a
+smoke run), --large N (users of the large run), --requests N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results.json"
+
+ADMIN_LOGIN = "benchadmin"
+OTP_LOGIN = "benchotp"
+PASSWORD = "bench password 1"  # noqa: S105 - a throw-away database
+OTP_SECRET = b"bench-hotp-secret-20"
+SEED_PASSWORD = "seeded password"  # noqa: S105 - dev seed-users' default
+PG_SCHEMA = "otp_bench"
+
+TARGETS = {
+    "otp_ratio": 2.0,
+    "hash_share": 0.90,
+    "users_ratio": 1.5,
+    "users_ms": 30.0,
+    "overview_ms": 50.0,
+    "worker_mb": 120.0,
+}
+
+
+# --- plumbing -------------------------------------------------------------------------
+
+
+def log(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+def median_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 3)
+
+
+def timed(action: Callable[[], Any], count: int, warmup: int = 5) -> list[float]:
+    """Run `action` warmup + count times; return the durations of the last `count`."""
+    for _ in range(warmup):
+        action()
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Reply:
+    status: int
+    location: str
+    cookies: dict[str, str]
+    text: str = ""
+
+    def csrf_token(self) -> str:
+        match = CSRF_INPUT.search(self.text)
+        assert match, "no csrf_token in the page"
+        return match.group(1)
+
+
+class Transport:
+    """Send a request with a cookie header; the same interface in process and over HTTP."""
+
+    name = ""
+
+    def send(
+        self, method: str, path: str, cookie: str = "", form: dict[str, str] | None = None
+    ) -> Reply:
+        raise NotImplementedError
+
+
+class InProcess(Transport):
+    name = "wsgi"
+
+    def __init__(self, app: Any) -> None:
+        self.client = app.test_client(use_cookies=False)
+
+    def send(
+        self, method: str, path: str, cookie: str = "", form: dict[str, str] | None = None
+    ) -> Reply:
+        headers = {"Cookie": f"console_session={cookie}"} if cookie else {}
+        response = self.client.open(path, method=method, data=form, headers=headers)
+        text = response.get_data(as_text=True)
+        response.close()
+        return Reply(
+            response.status_code,
+            response.headers.get("Location", ""),
+            _cookies(response.headers.getlist("Set-Cookie")),
+            text,
+        )
+
+
+class OverHttp(Transport):
+    name = "gunicorn"
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+
+    def send(
+        self, method: str, path: str, cookie: str = "", form: dict[str, str] | None = None
+    ) -> Reply:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Cookie": f"console_session={cookie}"} if cookie else {}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", "replace")
+        finally:
+            connection.close()
+        return Reply(
+            response.status,
+            response.getheader("Location", ""),
+            _cookies(response.headers.get_all("Set-Cookie") or []),
+            text,
+        )
+
+
+def _cookies(headers: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for header in headers:
+        for name, morsel in SimpleCookie(header).items():
+            found[name] = morsel.value
+    return found
+
+
+def path_of(location: str) -> str:
+    """Werkzeug may send an absolute Location; compare paths only."""
+    if "://" in location:
+        location = "/" + location.split("://", 1)[1].split("/", 1)[1]
+    return location
+
+
+# --- the database and the app ---------------------------------------------------------
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def bench_environment(url: str, keys: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLASK_", "GUNICORN_"))}
+    env.update(keys)
+    env.update(
+        {
+            "FLASK_SQLALCHEMY_DATABASE_URI": url,
+            "FLASK_SESSION_COOKIE_SECURE": "false",
+            # The limit stays on (its cost is part of the path) but never trips here.
+            "FLASK_LOGIN_RATE_LIMIT": "1000000 per minute",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def flask_command(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [str(BIN / "flask"), "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"bench: flask {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout.strip()
+
+
+def reset_postgres_schema(url: str) -> str:
+    """Recreate the bench's own schema; return a URL whose search_path is that schema."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    engine.dispose()
+    parsed = make_url(url)
+    query = dict(parsed.query)
+    query["options"] = f"-csearch_path={PG_SCHEMA}"
+    return parsed.set(query=query).render_as_string(hide_password=False)
+
+
+@contextmanager
+def bench_app(env: dict[str, str]) -> Iterator[Any]:
+    """The console with the baseline route, configured from `env` as production is."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        from bench.baseline import create_bench_app
+
+        app = create_bench_app()
+        yield app
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def prepare_accounts(app: Any) -> dict[str, int]:
+    """Switch two-step on (mandatory for Employees); create the admin and the HOTP user."""
+    from extensions import db
+    from models import ADMINISTRATORS_GROUP_ID, utcnow
+    from security import two_step
+    from security.accounts import create_user
+    from security.otp import OtpParams, code_at_counter
+    from security.otp_settings import load_settings
+
+    with app.app_context():
+        settings = load_settings()
+        settings.enabled = True
+        settings.mandatory = True
+        settings.mandatory_groups = "2"
+        settings.mandatory_days = 10
+        now = utcnow()
+        admin = create_user(ADMIN_LOGIN, PASSWORD, now=now, group_ids=[ADMINISTRATORS_GROUP_ID])
+        user = create_user(OTP_LOGIN, PASSWORD, now=now)
+        db.session.flush()
+        params = OtpParams(kind="hotp")
+        pending = two_step.new_connection(user, "hotp", secret=OTP_SECRET)
+        two_step.confirm_connection(
+            pending,
+            user,
+            code_at_counter(OTP_SECRET, params, 0),
+            code_at_counter(OTP_SECRET, params, 1),
+            now=now,
+            settings=settings,
+            actor=user,
+            ip="bench",
+        )
+        db.session.commit()
+        ids = {"admin": admin.id, "otp": user.id}
+        db.session.remove()
+    return ids
+
+
+class Codes:
+    """The HOTP codes of the bench user, in order: each request gets a fresh valid one."""
+
+    def __init__(self) -> None:
+        from security.otp import OtpParams
+
+        self.params = OtpParams(kind="hotp")
+        self.counter = 2  # 0 and 1 were spent connecting
+
+    def next(self) -> str:
+        from security.otp import code_at_counter
+
+        code = code_at_counter(OTP_SECRET, self.params, self.counter)
+        self.counter += 1
+        return code
+
+
+class Cookies:
+    """Signed session cookies, made as the console would make them (same secret key)."""
+
+    def __init__(self, app: Any) -> None:
+        from flask_wtf.csrf import generate_csrf
+
+        self.serializer = app.session_interface.get_signing_serializer(app)
+        with app.test_request_context():
+            from flask import session
+
+            self.form_token = generate_csrf()
+            self.raw_token = session["csrf_token"]
+
+    def pending(self, user_id: int) -> str:
+        """A session whose password step was just accepted for `user_id`."""
+        from models import utcnow
+
+        return self.serializer.dumps(
+            {
+                "csrf_token": self.raw_token,
+                "pending": {
+                    "id": secrets.token_urlsafe(16),
+                    "user_id": user_id,
+                    "state": "awaiting_code",
+                    "until": (utcnow() + timedelta(minutes=5)).timestamp(),
+                    "remember": False,
+                    "next": "",
+                },
+            }
+        )
+
+    def fresh(self) -> str:
+        """An anonymous session holding only a CSRF token, as after GET /login."""
+        return self.serializer.dumps({"csrf_token": self.raw_token})
+
+
+# --- the measurements -----------------------------------------------------------------
+
+
+def measure_second_step(
+    transport: Transport, cookies: Cookies, codes: Codes, user_id: int, count: int
+) -> dict[str, float]:
+    def second_step() -> None:
+        reply = transport.send(
+            "POST",
+            "/login/otp",
+            cookies.pending(user_id),
+            {"code": codes.next(), "csrf_token": cookies.form_token},
+        )
+        assert reply.status == 303 and path_of(reply.location) == "/my/", reply
+
+    def floor() -> None:
+        reply = transport.send(
+            "POST",
+            "/bench/baseline",
+            cookies.pending(user_id),
+            {"code": "123456", "csrf_token": cookies.form_token},
+        )
+        assert reply.status == 303, reply
+
+    # Interleaved rounds, so that drift in the machine's load hits both alike.
+    otp_samples: list[float] = []
+    floor_samples: list[float] = []
+    rounds = 5
+    for _ in range(rounds):
+        otp_samples += timed(second_step, count // rounds)
+        floor_samples += timed(floor, count // rounds)
+    otp_ms, floor_ms = median_ms(otp_samples), median_ms(floor_samples)
+    return {"otp_ms": otp_ms, "baseline_ms": floor_ms, "ratio": round(otp_ms / floor_ms, 2)}
+
+
+def full_sign_in(transport: Transport, cookies: Cookies, codes: Codes) -> None:
+    """Password, then the code page, then the code: what a person waits for."""
+    anonymous = cookies.fresh()
+    first = transport.send(
+        "POST",
+        "/login",
+        anonymous,
+        {"login": OTP_LOGIN, "password": PASSWORD, "csrf_token": cookies.form_token},
+    )
+    assert first.status == 303 and path_of(first.location) == "/login/otp", first
+    pending = first.cookies["console_session"]
+    page = transport.send("GET", "/login/otp", pending)
+    assert page.status == 200, page
+    pending = page.cookies.get("console_session", pending)
+    second = transport.send(
+        "POST", "/login/otp", pending, {"code": codes.next(), "csrf_token": page.csrf_token()}
+    )
+    assert second.status == 303 and path_of(second.location) == "/my/", second
+
+
+def measure_sign_in(
+    transport: Transport, cookies: Cookies, codes: Codes, hash_ms: float, count: int
+) -> dict[str, float]:
+    sign_in_ms = median_ms(timed(lambda: full_sign_in(transport, cookies, codes), count, warmup=2))
+    return {
+        "sign_in_ms": sign_in_ms,
+        "hash_ms": hash_ms,
+        "share_in_hash": round(hash_ms / sign_in_ms, 3),
+        "outside_hash_ms": round(sign_in_ms - hash_ms, 3),
+    }
+
+
+def measure_hash(count: int) -> float:
+    """The argon2 verification alone, with the production parameters (config defaults)."""
+    import config
+    from security import passwords
+
+    passwords.configure(
+        config.DEFAULTS["PASSWORD_HASH_TIME_COST"],
+        config.DEFAULTS["PASSWORD_HASH_MEMORY_COST"],
+        config.DEFAULTS["PASSWORD_HASH_PARALLELISM"],
+    )
+    stored = passwords.hash_password(PASSWORD)
+    return median_ms(timed(lambda: passwords.verify_password(stored, PASSWORD), count, warmup=2))
+
+
+def admin_cookie(transport: Transport, cookies: Cookies) -> str:
+    reply = transport.send(
+        "POST",
+        "/login",
+        cookies.fresh(),
+        {"login": ADMIN_LOGIN, "password": PASSWORD, "csrf_token": cookies.form_token},
+    )
+    assert reply.status == 303, reply
+    return reply.cookies["console_session"]
+
+
+ADMIN_PAGES = {
+    "users_first_page": "/admin/users",
+    # A surname that 1 in 8 seeded users carry, and one person's login.
+    "users_search_name": "/admin/users?q=novak",
+    "users_search_login": "/admin/users?q=user000421",
+    "users_filter_otp": "/admin/users?otp=active",
+    "overview": "/admin/",
+}
+
+
+def measure_pages(transport: Transport, cookie: str, count: int) -> dict[str, float]:
+    results = {}
+    for name, path in ADMIN_PAGES.items():
+
+        def page(path: str = path) -> None:
+            reply = transport.send("GET", path, cookie)
+            assert reply.status == 200, (path, reply)
+
+        results[name] = median_ms(timed(page, count, warmup=3))
+    return results
+
+
+# --- gunicorn -------------------------------------------------------------------------
+
+
+@dataclass
+class Gunicorn:
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()] if children.exists() else []
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int, logfile: Path) -> Iterator[Gunicorn]:
+    port = free_port()
+    with logfile.open("wb") as output:
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "bench.baseline:create_bench_app()"],
+            cwd=ROOT,
+            env={
+                **env,
+                "GUNICORN_BIND": f"127.0.0.1:{port}",
+                "GUNICORN_WORKERS": str(workers),
+                "GUNICORN_ACCESS_LOG": "",
+            },
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    server = Gunicorn(process, port)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"bench: gunicorn exited:\n{logfile.read_text()[-3000:]}")
+            try:
+                if (
+                    OverHttp(port).send("GET", "/healthz").status == 200
+                    and len(server.worker_pids()) >= workers
+                ):
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"bench: gunicorn did not start:\n{logfile.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        server.stop()
+
+
+def peak_memory_mb(pids: list[int]) -> dict[str, float]:
+    """Peak (VmHWM) and current (VmRSS) resident memory of each worker, in MB."""
+    peaks, current = [], []
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status").read_text()
+        values = {
+            line.split(":")[0]: line.split()[1]
+            for line in status.splitlines()
+            if line.startswith("Vm")
+        }
+        peaks.append(int(values["VmHWM"]) / 1024)
+        current.append(int(values["VmRSS"]) / 1024)
+    return {
+        "peak_mb_max": round(max(peaks), 1),
+        "peak_mb_each": [round(p, 1) for p in peaks],
+        "rss_mb_each": [round(c, 1) for c in current],
+    }
+
+
+# --- one backend ----------------------------------------------------------------------
+
+
+def run_backend(
+    backend: Backend, options: argparse.Namespace, workdir: Path, hash_ms: float
+) -> dict[str, Any]:
+    env = backend.env
+    results: dict[str, Any] = {"database": backend.name}
+    log(f"[{backend.name}] migrating")
+    flask_command(env, "db", "upgrade")
+    with bench_app(env) as app:
+        ids = prepare_accounts(app)
+    small = options.small - 2  # the admin and the HOTP user count too
+    log(f"[{backend.name}] seeding {options.small} users")
+    log(flask_command(env, "dev", "seed-users", str(small), "--with-otp", "0.5"))
+
+    codes = Codes()
+    with bench_app(env) as app:
+        cookies = Cookies(app)
+        wsgi = InProcess(app)
+        log(f"[{backend.name}] wsgi: second step vs baseline")
+        results["second_step"] = {
+            "wsgi": measure_second_step(wsgi, cookies, codes, ids["otp"], options.requests)
+        }
+        log(f"[{backend.name}] wsgi: full sign-in")
+        results["sign_in"] = {
+            "wsgi": measure_sign_in(wsgi, cookies, codes, hash_ms, options.sign_ins)
+        }
+        admin = admin_cookie(wsgi, cookies)
+        log(f"[{backend.name}] wsgi: admin pages, {options.small} users")
+        results["pages_small"] = {"wsgi": measure_pages(wsgi, admin, options.page_requests)}
+
+    with gunicorn(env, options.workers, workdir / f"gunicorn-{backend.name}-1.log") as server:
+        http_transport = OverHttp(server.port)
+        log(f"[{backend.name}] gunicorn: second step vs baseline")
+        results["second_step"]["gunicorn"] = measure_second_step(
+            http_transport, cookies, codes, ids["otp"], options.requests
+        )
+        log(f"[{backend.name}] gunicorn: full sign-in")
+        results["sign_in"]["gunicorn"] = measure_sign_in(
+            http_transport, cookies, codes, hash_ms, options.sign_ins
+        )
+        admin = admin_cookie(http_transport, cookies)
+        log(f"[{backend.name}] gunicorn: admin pages, {options.small} users")
+        results["pages_small"]["gunicorn"] = measure_pages(
+            http_transport, admin, options.page_requests
+        )
+
+    log(f"[{backend.name}] seeding up to {options.large} users")
+    log(
+        flask_command(
+            env, "dev", "seed-users", str(options.large - options.small), "--with-otp", "0.5"
+        )
+    )
+    if backend.name == "postgresql":
+        analyze(backend.url)
+    with bench_app(env) as app:
+        wsgi = InProcess(app)
+        admin = admin_cookie(wsgi, cookies)
+        log(f"[{backend.name}] wsgi: admin pages, {options.large} users")
+        results["pages_large"] = {"wsgi": measure_pages(wsgi, admin, options.page_requests)}
+    with gunicorn(env, options.workers, workdir / f"gunicorn-{backend.name}-2.log") as server:
+        http_transport = OverHttp(server.port)
+        admin = admin_cookie(http_transport, cookies)
+        log(f"[{backend.name}] gunicorn: admin pages, {options.large} users")
+        results["pages_large"]["gunicorn"] = measure_pages(
+            http_transport, admin, options.page_requests
+        )
+        # Every worker signs someone in (argon2's 64 MiB) and serves the big pages.
+        for _ in range(options.workers * 4):
+            full_sign_in(http_transport, cookies, codes)
+            measure_pages(http_transport, admin, 1)
+        results["memory"] = peak_memory_mb(server.worker_pids())
+    return results
+
+
+def analyze(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    engine.dispose()
+
+
+# --- the report -----------------------------------------------------------------------
+
+
+def verdicts(result: dict[str, Any], small: int, large: int) -> list[tuple[str, str, str, bool]]:
+    """Rows of the closing table: (measure, figure, target, met)."""
+    rows = []
+    for transport in ("wsgi", "gunicorn"):
+        step = result["second_step"][transport]
+        rows.append(
+            (
+                f"1 second step / baseline ({transport})",
+                f"{step['ratio']:.2f}x  ({step['otp_ms']:.2f} / {step['baseline_ms']:.2f} ms)",
+                f"<= {TARGETS['otp_ratio']}x",
+                step["ratio"] <= TARGETS["otp_ratio"],
+            )
+        )
+    for transport in ("wsgi", "gunicorn"):
+        sign_in = result["sign_in"][transport]
+        rows.append(
+            (
+                f"2 time inside argon2 ({transport})",
+                f"{sign_in['share_in_hash'] * 100:.1f}%  ({sign_in['hash_ms']:.1f} of {sign_in['sign_in_ms']:.1f} ms)",
+                f">= {TARGETS['hash_share'] * 100:.0f}%",
+                sign_in["share_in_hash"] >= TARGETS["hash_share"],
+            )
+        )
+    for transport in ("wsgi", "gunicorn"):
+        for name in ADMIN_PAGES:
+            if name == "overview":
+                continue
+            small_ms = result["pages_small"][transport][name]
+            large_ms = result["pages_large"][transport][name]
+            ratio = large_ms / small_ms
+            rows.append(
+                (
+                    f"3 {name} ({transport})",
+                    f"{small_ms:.1f} ms @{small:,} -> {large_ms:.1f} ms @{large:,} = {ratio:.2f}x",
+                    f"<= {TARGETS['users_ratio']}x, < {TARGETS['users_ms']:.0f} ms",
+                    ratio <= TARGETS["users_ratio"] and large_ms < TARGETS["users_ms"],
+                )
+            )
+    for transport in ("wsgi", "gunicorn"):
+        overview_ms = result["pages_large"][transport]["overview"]
+        rows.append(
+            (
+                f"4 /admin/ overview @{large:,} ({transport})",
+                f"{overview_ms:.1f} ms",
+                f"< {TARGETS['overview_ms']:.0f} ms",
+                overview_ms < TARGETS["overview_ms"],
+            )
+        )
+    memory = result["memory"]["peak_mb_max"]
+    rows.append(
+        (
+            "5 peak RSS per gunicorn worker",
+            f"{memory:.1f} MB (each: {', '.join(str(m) for m in result['memory']['peak_mb_each'])})",
+            f"< {TARGETS['worker_mb']:.0f} MB",
+            memory < TARGETS["worker_mb"],
+        )
+    )
+    return rows
+
+
+def print_table(title: str, rows: list[tuple[str, str, str, bool]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    print(f"\n{title}")
+    for measure, figure, target, met in rows:
+        print(
+            f"  {measure:<{widths[0]}}  {figure:<{widths[1]}}  {target:<{widths[2]}}  {'ok' if met else 'MISSED'}"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer requests: a smoke run")
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=0, help="second-step requests per side")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    options = parser.parse_args()
+    options.requests = options.requests or (50 if options.quick else 500)
+    options.sign_ins = 5 if options.quick else 30
+    options.page_requests = 10 if options.quick else 60
+
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="otp-bench-"))
+    from cryptography.fernet import Fernet
+
+    keys = {
+        "FLASK_SECRET_KEY": secrets.token_hex(32),
+        "FLASK_OTP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "FLASK_RECOVERY_CODE_KEY": secrets.token_hex(32),
+    }
+    backends = [Backend("sqlite", f"sqlite:///{workdir / 'bench.db'}")]
+    pg_url = os.environ.get("BENCH_DATABASE_URL", "")
+    if pg_url:
+        backends.append(Backend("postgresql", reset_postgres_schema(pg_url)))
+    for backend in backends:
+        backend.env = bench_environment(backend.url, keys)
+
+    log(f"work directory {workdir}; argon2 with production parameters")
+    hash_ms = measure_hash(10 if options.quick else 30)
+    report: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "settings": {
+            "small": options.small,
+            "large": options.large,
+            "second_step_requests": options.requests,
+            "sign_ins": options.sign_ins,
+            "page_requests": options.page_requests,
+            "gunicorn_workers": options.workers,
+        },
+        "targets": TARGETS,
+        "argon2_verify_ms": hash_ms,
+        "results": [],
+    }
+    try:
+        for backend in backends:
+            result = run_backend(backend, options, workdir, hash_ms)
+            rows = verdicts(result, options.small, options.large)
+            result["verdicts"] = [
+                {"measure": r[0], "figure": r[1], "target": r[2], "met": r[3]} for r in rows
+            ]
+            report["results"].append(result)
+    finally:
+        if not options.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    report["seconds"] = round(time.monotonic() - started, 1)
+    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
+    for result in report["results"]:
+        rows = [(v["measure"], v["figure"], v["target"], v["met"]) for v in result["verdicts"]]
+        print_table(f"{result['database']} (medians; argon2 verify alone {hash_ms:.1f} ms)", rows)
+    print(f"\nwritten {RESULTS.relative_to(ROOT)} in {report['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
