@@ -33,6 +33,26 @@ def baseline() -> Response:
     return redirect("/my/", code=303)
 
 
+@bp.route("/baseline-write", methods=["POST"])
+def baseline_write() -> Response:
+    """The floor plus one durable write: a sign-in must commit, and a commit costs an fsync."""
+    from sqlalchemy import update
+
+    from extensions import db
+    from models import User
+
+    pending = session.get("pending") or {}
+    user_id = int(pending.get("user_id", 0))
+    user = db.session.get(User, user_id, options=[lazyload(User.groups)])
+    if user is None:
+        return Response("no pending user", status=400)
+    db.session.execute(
+        update(User).where(User.id == user_id).values(last_sign_in_at=User.last_sign_in_at)
+    )
+    db.session.commit()
+    return redirect("/my/", code=303)
+
+
 def create_bench_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the console with the baseline route; the gate lets it through like /login/otp."""
     from app import create_app
@@ -42,6 +62,6 @@ def create_bench_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = create_app(test_config)
     app.register_blueprint(bp)
     waiting = SignInState.AWAITING_CODE
-    allowed = signin_session.PENDING_ENDPOINTS[waiting] | {"bench.baseline"}
+    allowed = signin_session.PENDING_ENDPOINTS[waiting] | {"bench.baseline", "bench.baseline_write"}
     signin_session.PENDING_ENDPOINTS[waiting] = allowed
     return app

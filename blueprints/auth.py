@@ -119,7 +119,9 @@ def login_otp() -> Response | tuple[str, int]:
     result = two_step.verify_sign_in_code(
         user, form.code.data or "", now=now, ip=client_ip(), settings=settings
     )
-    db.session.commit()  # failure counts and locks survive whatever follows
+    if not result.accepted:
+        db.session.commit()  # failure counts and locks survive whatever follows
+    # On success the spent code, its events and the new session commit together below.
     if result.outcome is Outcome.LOCKED:
         until = result.locked_until.strftime("%H:%M UTC") if result.locked_until else ""
         return _second_step_page(form, 429, message("otp.locked", until=until))
@@ -129,7 +131,8 @@ def login_otp() -> Response | tuple[str, int]:
     if not result.accepted:
         return _second_step_page(form, 200, message("otp.code_incorrect"))
     remember = bool(pending_value("remember"))
-    next_url = str(pending_value("next") or "")
+    # Decided before the commit below expires the user, which would cost two queries.
+    next_url = str(pending_value("next") or "") or home_for(user)
     method = "recovery_code" if result.outcome is Outcome.RECOVERY_ACCEPTED else "otp"
     remember_token = None
     # Only a one-time password, never a recovery code, may remember a computer.
@@ -146,7 +149,7 @@ def login_otp() -> Response | tuple[str, int]:
         left = result.recovery_codes_left
         key = "otp.recovery_low" if left <= 2 else "otp.recovery_used"
         flash(message(key, left=left), "warning")
-    response = redirect(next_url or home_for(user), code=303)
+    response = redirect(next_url, code=303)
     if remember_token is not None:
         response.set_cookie(
             REMEMBER_COOKIE,

@@ -146,12 +146,14 @@ def finish_sign_in(user: User, *, remember: bool, method: str = "password") -> N
         user_agent=request.headers.get("User-Agent", ""),
         method=method,
     )
-    db.session.commit()
     # A fresh cookie session: nothing from before the sign-in survives (no fixation).
     session.clear()
     session[SESSION_TOKEN_KEY] = token
     session.permanent = remember
     login_user(user, remember=False)
+    # Last, so that login_user reads the user before the commit expires it. Should the
+    # commit fail, the cookie's token has no record and the next request is anonymous.
+    db.session.commit()
 
 
 def sign_out() -> None:

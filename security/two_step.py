@@ -457,7 +457,8 @@ def verify_sign_in_code(
 ) -> CodeResult:
     """Check the second step's code (one-time password or recovery code) with locks."""
     device = device_of(user.id)
-    account = ensure_account(user.id)
+    # Most users have the row already: read it, and create it only when missing.
+    account = account_of(user.id) or ensure_account(user.id)
     if settings.log_requests:
         events.record(events.OTP_CODE_REQUESTED, now=now, ip=ip, actor=user, subject=user)
     if is_locked(account, now):
@@ -477,12 +478,14 @@ def verify_sign_in_code(
         if locked_until is not None:
             return CodeResult(Outcome.LOCKED, locked_until=locked_until)
         return CodeResult(Outcome.WRONG)
-    db.session.execute(
-        update(TwoStepAccount)
-        .where(TwoStepAccount.user_id == user.id)
-        .values(failed_attempts=0)
-        .execution_options(synchronize_session=False)
-    )
+    if account.failed_attempts:
+        # A failure counted meanwhile by another process may survive: never fewer counts.
+        db.session.execute(
+            update(TwoStepAccount)
+            .where(TwoStepAccount.user_id == user.id)
+            .values(failed_attempts=0)
+            .execution_options(synchronize_session=False)
+        )
     if recovery is not None:
         left = recovery_codes_left(user.id)
         events.record(

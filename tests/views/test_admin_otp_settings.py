@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-
 from web_support import events_of, sign_in, snapshot
 
 URL = "/admin/security/otp"
@@ -238,9 +237,7 @@ def test_hidden_fields_keep_their_values(admin: Any, admin_client: Any) -> None:
     layout = form_layouts.layout_for("otp_settings")
     tabs = []
     for tab in layout.all_tabs:
-        items = tuple(
-            replace(item, hidden=item.id == "lockout_minutes") for item in tab.items
-        )
+        items = tuple(replace(item, hidden=item.id == "lockout_minutes") for item in tab.items)
         tabs.append(replace(tab, items=items))
     form_layouts.save_layout(
         replace(layout, all_tabs=tuple(tabs)),

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
+from web_support import csrf_token_from, events_of, sign_in, snapshot
 
 from extensions import db
 from models import Group, OtpDevice, RecoveryCode, TwoStepAccount, UserSession, utcnow
 from security import two_step
 from security.messages import message
 from tests.conftest import RFC_SECRET, hotp_code, totp_code
-from web_support import events_of, sign_in, snapshot
 
 RFC_HEX = "3132333435363738393031323334353637383930"
 RFC_BASE32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
@@ -136,7 +136,9 @@ def test_tab_says_when_two_step_is_off_and_refuses_actions(
     assert admin_client.get(f"/admin/users/{employee.id}/recovery-codes").status_code == 200
 
 
-def test_tab_shows_the_state_of_a_user_without_device(on: Any, admin_client: Any, employee: Any) -> None:
+def test_tab_shows_the_state_of_a_user_without_device(
+    on: Any, admin_client: Any, employee: Any
+) -> None:
     page = _page(admin_client.get(_tab(employee)))
     assert 'data-otp-status="not_configured"' in page
     assert f"/admin/users/{employee.id}/otp/connect?source=mobile&type=totp" in page
@@ -183,7 +185,9 @@ def test_manager_group_opens_the_tab_and_acts_but_not_the_rest(
     assert 'data-otp-status="not_configured"' in _page(page)
     # The rest of the profile and the settings stay for administrators.
     assert manager_client.get(f"/admin/users/{employee.id}").status_code == 403
-    assert manager_client.post(f"/admin/users/{employee.id}", data={"login": "x"}).status_code == 403
+    assert (
+        manager_client.post(f"/admin/users/{employee.id}", data={"login": "x"}).status_code == 403
+    )
     assert manager_client.get("/admin/security/otp").status_code == 403
     # Connecting a hardware token and the actions work, and come back to the tab page.
     response = _connect_hardware(manager_client, employee)
@@ -198,7 +202,9 @@ def test_manager_group_opens_the_tab_and_acts_but_not_the_rest(
 # --- connecting ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("secret_text", [RFC_HEX, RFC_BASE32, "gezd gnbv gy3t qojq gezd gnbv gy3t qojq"])
+@pytest.mark.parametrize(
+    "secret_text", [RFC_HEX, RFC_BASE32, "gezd gnbv gy3t qojq gezd gnbv gy3t qojq"]
+)
 def test_hardware_token_rfc6238_8_digits_sha1(
     on: Any, admin: Any, admin_client: Any, employee: Any, secret_text: str
 ) -> None:
@@ -243,6 +249,7 @@ def test_hardware_token_rfc6238_8_digits_sha1(
         ({"period": "45"}, "period", ""),
         ({"start_time": "yesterday"}, "start_time", ""),
         ({"algorithm": "MD5"}, "algorithm", ""),
+        ({"type": "bogus"}, "type", "connection options"),
         ({"type": "hotp", "code": "12345678", "code2": ""}, "code2", "digits only"),
     ],
 )
@@ -440,7 +447,9 @@ def test_disable_needs_the_tick_when_the_form_asked_for_it(
     page = _page(admin_client.get(_tab(employee)))
     assert 'name="confirm_asked"' in page and "data-confirm=" in page
     before = snapshot()
-    response = admin_client.post(_url(employee, "disable"), data={"days": "0", "confirm_asked": "1"})
+    response = admin_client.post(
+        _url(employee, "disable"), data={"days": "0", "confirm_asked": "1"}
+    )
     assert response.status_code == 303
     assert snapshot() == before
     assert message("otp.confirm_needed") in _page(admin_client.get(_tab(employee)))
@@ -451,7 +460,9 @@ def test_disable_needs_the_tick_when_the_form_asked_for_it(
     assert _status(employee) == "disabled"
 
 
-def test_disable_needs_a_recent_sign_in(on: Any, admin: Any, admin_client: Any, employee: Any) -> None:
+def test_disable_needs_a_recent_sign_in(
+    on: Any, admin: Any, admin_client: Any, employee: Any
+) -> None:
     _connect_hotp_token(admin_client, employee)
     db.session.execute(
         update(UserSession)
@@ -506,9 +517,10 @@ def test_delete_removes_device_and_recovery_codes(
 # --- grace, exemption, computers -------------------------------------------------------------
 
 
-def test_defer_extends_the_grace_deadline(two_step_on: Any, admin_client: Any, employee: Any) -> None:
+def test_defer_extends_the_grace_deadline(
+    two_step_on: Any, admin_client: Any, employee: Any
+) -> None:
     two_step_on(mandatory=True, mandatory_groups="2", mandatory_days=5)
-    db.session.execute(update(TwoStepAccount).values(grace_deadline=None))
     account = two_step.ensure_account(employee.id)
     deadline = utcnow() - timedelta(days=1)
     account.grace_deadline = deadline
@@ -612,3 +624,29 @@ def test_recovery_codes_refused_without_device_or_when_switched_off(
     two_step_on(allow_recovery_codes=True)
     assert admin_client.post(url).status_code == 303
     assert message("otp.no_device") in _page(admin_client.get(_tab(employee)))
+
+
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
+def test_tab_actions_need_the_csrf_token(
+    two_step_on: Any, app: Flask, admin: Any, employee: Any
+) -> None:
+    two_step_on()
+    client = app.test_client()
+    assert sign_in(client, "admin").status_code == 303
+    account = two_step.ensure_account(employee.id)
+    account.locked_until = utcnow() + timedelta(minutes=10)
+    db.session.commit()
+    before = snapshot()
+    assert client.post(_url(employee, "unlock")).status_code == 400
+    assert _connect_hardware(client, employee).status_code == 400
+    assert snapshot() == before
+    page = client.get(_tab(employee)).get_data(as_text=True)
+    token = csrf_token_from(page)
+    assert client.post(_url(employee, "unlock"), data={"csrf_token": token}).status_code == 303
+    assert not two_step.is_locked(_account(employee), utcnow())
+
+
+def test_unknown_user_is_404(on: Any, admin_client: Any) -> None:
+    assert admin_client.get("/admin/users/9999/otp").status_code == 404
+    assert admin_client.post("/admin/users/9999/otp/unlock").status_code == 404
+    assert admin_client.get("/admin/users/9999/otp/connect").status_code == 404

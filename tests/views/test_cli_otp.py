@@ -15,7 +15,9 @@ from security.secret_box import load_or_create_keys
 from tests.conftest import event_types, totp_code
 
 
-def test_status_is_one_line(runner: Any, employee: Any, two_step_on: Any, connect_device: Any) -> None:
+def test_status_is_one_line(
+    runner: Any, employee: Any, two_step_on: Any, connect_device: Any
+) -> None:
     two_step_on()
     result = runner.invoke(args=["otp", "status", "employee"])
     assert result.exit_code == 0
@@ -44,8 +46,9 @@ def test_disable_lets_a_locked_out_user_in_and_is_recorded(
     assert "otp_disabled" in event_types("employee")
 
 
-def test_disable_refuses_days_out_of_range(runner: Any, employee: Any, two_step_on: Any,
-                                           connect_device: Any) -> None:
+def test_disable_refuses_days_out_of_range(
+    runner: Any, employee: Any, two_step_on: Any, connect_device: Any
+) -> None:
     two_step_on()
     connect_device(employee)
     result = runner.invoke(args=["otp", "disable", "employee", "--days", "31"])
@@ -55,7 +58,12 @@ def test_disable_refuses_days_out_of_range(runner: Any, employee: Any, two_step_
 
 
 def test_rotate_keys_re_encrypts_every_secret_under_the_newest_key(
-    app: Any, runner: Any, employee: Any, auth: Any, client: Any, two_step_on: Any,
+    app: Any,
+    runner: Any,
+    employee: Any,
+    auth: Any,
+    client: Any,
+    two_step_on: Any,
     connect_device: Any,
 ) -> None:
     two_step_on()

@@ -93,9 +93,7 @@ EXPECTED = {
 }
 
 
-def test_list_shows_each_users_state_like_status_of(
-    mix: dict[str, Any], admin_client: Any
-) -> None:
+def test_list_shows_each_users_state_like_status_of(mix: dict[str, Any], admin_client: Any) -> None:
     rows = _rows(admin_client.get("/admin/users"))
     assert rows == {mix[login].id: status for login, status in EXPECTED.items()}
     # The SQL states agree with the domain's own rule for every user.
