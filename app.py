@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask, Response, request
@@ -36,7 +37,10 @@ class DatabaseIntConverter(IntegerConverter):
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the console: settings, extensions, blueprints, errors, headers, commands."""
-    instance_path = (test_config or {}).pop("INSTANCE_PATH", None)
+    # FLASK_INSTANCE_PATH moves instance/ (keys, SQLite file) elsewhere, e.g. for test servers.
+    instance_path = (test_config or {}).pop("INSTANCE_PATH", None) or os.environ.get(
+        "FLASK_INSTANCE_PATH"
+    )
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     config.load(app, test_config)
     register_proxy_fix(app)

@@ -61,6 +61,13 @@ def ensure_admin_command() -> None:
     if has_admin is not None:
         click.echo("An administrator exists already.")
         return
+    if find_by_login("admin") is not None:
+        # Exit 0 so that `make run` still serves; the operator is told what to do.
+        click.echo(
+            "No administrator exists, and the login admin belongs to a user who is not one. "
+            "Create one with: flask --app app users create LOGIN --password PW --admin"
+        )
+        return
     given = os.environ.get("ADMIN_PASSWORD", "")
     password = given or secrets.token_urlsafe(12)
     try:

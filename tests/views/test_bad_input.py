@@ -17,6 +17,30 @@ OVERLONG = "x" * 10_000
 CONTROL = ["ad\x00min", "\x1b[31mred", "abc\u202etxt", "two\nlines", "tab\there"]
 
 
+def _case_id(value: object) -> str:
+    """Readable test ids: which field, and what kind of bad value."""
+    if isinstance(value, dict):
+        parts = []
+        for field, text in value.items():
+            if text == "":
+                kind = "empty"
+            elif len(text) > 1000:
+                kind = "overlong"
+            elif any(
+                ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 or char == "\u202e" for char in text
+            ):
+                kind = "control-" + "".join(f"{ord(c):x}" for c in text if not c.isalnum())[:8]
+            else:
+                kind = text[:16]
+            parts.append(f"{field}={kind}")
+        return ",".join(parts)
+    if isinstance(value, list):
+        return "|".join(str(item) for item in value)
+    if value is None:
+        return "-"
+    return str(value)
+
+
 def _messages(*keys: str, **values: object) -> list[str]:
     from security.messages import message
 
@@ -54,7 +78,7 @@ LOGIN_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("changes", "keys"), LOGIN_CASES)
+@pytest.mark.parametrize(("changes", "keys"), LOGIN_CASES, ids=_case_id)
 def test_login_form(app: Flask, employee: Any, changes: dict[str, str], keys: list[str]) -> None:
     client = app.test_client()
     before = snapshot()
@@ -143,7 +167,7 @@ def _user_messages(keys: list[str]) -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize(("changes", "keys"), USER_CASES)
+@pytest.mark.parametrize(("changes", "keys"), USER_CASES, ids=_case_id)
 def test_new_user_form(admin_client: Any, changes: dict[str, str], keys: list[str]) -> None:
     before = snapshot()
     response = admin_client.post("/admin/users/new", data=_user_form(**changes))
@@ -151,7 +175,7 @@ def test_new_user_form(admin_client: Any, changes: dict[str, str], keys: list[st
     assert snapshot() == before
 
 
-@pytest.mark.parametrize(("changes", "keys"), USER_CASES)
+@pytest.mark.parametrize(("changes", "keys"), USER_CASES, ids=_case_id)
 def test_edit_user_form(
     admin_client: Any, employee: Any, changes: dict[str, str], keys: list[str]
 ) -> None:
@@ -206,7 +230,7 @@ PASSWORD_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("changes", "keys"), PASSWORD_CASES)
+@pytest.mark.parametrize(("changes", "keys"), PASSWORD_CASES, ids=_case_id)
 def test_password_change_form(
     employee_client: Any, changes: dict[str, str], keys: list[str]
 ) -> None:
@@ -255,7 +279,7 @@ USER_FILTERS = [
 ]
 
 
-@pytest.mark.parametrize(("args", "keys"), USER_FILTERS)
+@pytest.mark.parametrize(("args", "keys"), USER_FILTERS, ids=_case_id)
 def test_user_list_filters(
     admin_client: Any, employee: Any, args: dict[str, str], keys: list[str] | None
 ) -> None:
@@ -292,7 +316,7 @@ EVENT_FILTERS = [
 
 
 @pytest.mark.parametrize("path", ["/admin/events", "/admin/events.csv"])
-@pytest.mark.parametrize(("args", "keys"), EVENT_FILTERS)
+@pytest.mark.parametrize(("args", "keys"), EVENT_FILTERS, ids=_case_id)
 def test_event_filters(
     admin_client: Any, path: str, args: dict[str, str], keys: list[str] | None
 ) -> None:

@@ -131,3 +131,25 @@ def test_healthz(client: Any) -> None:
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "ok"
     assert response.mimetype == "text/plain"
+
+
+def test_keep_me_signed_in_lasts_the_absolute_lifetime_only(app: Flask, employee: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import parsedate_to_datetime
+
+    browser_session = sign_in(app.test_client(), "employee")
+    assert "expires=" not in _session_set_cookie(browser_session).lower()
+    kept = sign_in(app.test_client(), "employee", remember="y")
+    header = _session_set_cookie(kept)
+    [expires] = [
+        part.split("=", 1)[1]
+        for part in header.split(";")
+        if part.strip().lower().startswith("expires=")
+    ]
+    lifetime = parsedate_to_datetime(expires) - datetime.now(UTC)
+    assert timedelta(hours=11) < lifetime <= timedelta(hours=12)
+    # Flask-Login's own remember cookie (365 days by default) is never sent.
+    for response in (browser_session, kept):
+        assert not any(
+            value.startswith("remember_token") for value in response.headers.getlist("Set-Cookie")
+        )
