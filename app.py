@@ -122,9 +122,10 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    from blueprints import errors
+    from blueprints import errors, filters
 
     errors.register(app)
+    filters.register(app)
 
 
 def register_security_headers(app: Flask) -> None:
