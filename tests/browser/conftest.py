@@ -21,6 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,10 +141,13 @@ def _wait_until_healthy(url: str, process: subprocess.Popen[bytes], server: Live
     raise RuntimeError(f"the console did not answer /healthz in time:\n{server.log_tail()}")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Serve the console with gunicorn on a free port of 127.0.0.1 for the whole run."""
-    folder = tmp_path_factory.mktemp("live-server")
+@contextmanager
+def serve_console(folder: Path, *, printed_password: bool = False) -> Iterator[LiveServer]:
+    """Prepare a fresh database in `folder` as `make run` does, and serve it with gunicorn.
+
+    With `printed_password`, ADMIN_PASSWORD is not given: the first administrator's
+    password is the one `users ensure-admin` prints once, read from its output.
+    """
     database_url = f"sqlite:///{folder / 'browser.db'}"
     port = _free_port()
     server = LiveServer(
@@ -154,7 +158,14 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         log_path=folder / "server.log",
     )
     server.flask("db", "upgrade")
-    server.flask("users", "ensure-admin")
+    if printed_password:
+        del server.env["ADMIN_PASSWORD"]
+        printed = server.flask("users", "ensure-admin").stdout
+        found = re.search(r"Password \(shown only this once\): (\S+)", printed)
+        assert found, f"ensure-admin printed no password: {printed!r}"
+        server.admin_password = found.group(1)
+    else:
+        server.flask("users", "ensure-admin")
     with server.log_path.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -186,6 +197,25 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Serve the console with gunicorn on a free port of 127.0.0.1 for the whole run."""
+    with serve_console(tmp_path_factory.mktemp("live-server")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Serve a console of its own to one test module, on a fresh database.
+
+    For modules whose journeys change global settings (two-step on, mandatory for
+    administrators): they override `live_server` with this, so the other browser tests
+    never see those settings. The administrator's password is the printed one.
+    """
+    with serve_console(tmp_path_factory.mktemp("module-server"), printed_password=True) as server:
+        yield server
 
 
 # --------------------------------------------------------------------------- the browser
