@@ -7,9 +7,7 @@ from datetime import timedelta
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -20,7 +18,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from blueprints.connect_page import attempt_connection, connection_view
-from blueprints.signin_session import client_ip, current_session_id, session_limits
+from blueprints.signin_session import (
+    client_ip,
+    current_session_id,
+    require_recent_sign_in,
+    session_limits,
+)
 from extensions import db
 from forms.auth import SubmitOnlyForm
 from forms.mypage import PasswordChangeForm, ReauthForm
@@ -70,17 +73,8 @@ def _render_security(password_form: PasswordChangeForm, status: int = 200) -> tu
 
 def needs_recent_sign_in() -> Response | None:
     """Send the user to re-enter the password when the last sign-in is too old."""
-    record = g.get("session_record")
-    recent = signin.signed_in_recently(
-        record.authenticated_at if record else None,
-        now=utcnow(),
-        minutes=current_app.config["REAUTH_MINUTES"],
-    )
-    if recent:
-        return None
-    flash(message("otp.reauth_needed"), "info")
     back = request.path if request.method == "GET" else url_for("mypage.security")
-    return redirect(url_for("mypage.reauth", next=back), code=303)
+    return require_recent_sign_in(back)
 
 
 def _two_step_switched_on() -> Response | None:

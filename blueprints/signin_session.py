@@ -191,3 +191,21 @@ def enforce_sign_in_state() -> Response | None:
     if endpoint in ("auth.login_otp", "auth.login_connect", "auth.login_cancel"):
         return redirect(url_for("auth.login"))
     return login_redirect()
+
+
+def require_recent_sign_in(back: str) -> Response | None:
+    """Ask for the password again when the last full sign-in is too old for a sensitive action.
+
+    Returns the redirect to the password page (coming back to `back`), or None to go on.
+    """
+    record = g.get("session_record")
+    recent = signin.signed_in_recently(
+        record.authenticated_at if record else None,
+        now=utcnow(),
+        minutes=current_app.config["REAUTH_MINUTES"],
+    )
+    if recent:
+        return None
+    db.session.rollback()
+    flash(message("otp.reauth_needed"), "info")
+    return redirect(url_for("mypage.reauth", next=back), code=303)

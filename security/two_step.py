@@ -401,27 +401,38 @@ def spend_otp(device: OtpDevice, code: str, *, now: datetime, settings: OtpSetti
             drift=device.drift,
             window=settings.totp_window,
         )
-        if match is None:
-            return False
-        statement = (
-            update(OtpDevice)
-            .where(
-                OtpDevice.id == device.id,
-                or_(OtpDevice.last_step.is_(None), OtpDevice.last_step < match.step),
-            )
-            .values(last_step=match.step, drift=match.drift, last_used_at=now)
+        return match is not None and _spend_step(device, match, now=now)
+    matched = otp.verify_hotp(
+        secret, params, code, counter=device.counter, window=settings.hotp_window
+    )
+    return matched is not None and _spend_counter(device, matched, now=now)
+
+
+def _spend_step(device: OtpDevice, match: TotpMatch, *, now: datetime) -> bool:
+    """Move the device's last TOTP step to `match` unless that step is already spent."""
+    statement = (
+        update(OtpDevice)
+        .where(
+            OtpDevice.id == device.id,
+            or_(OtpDevice.last_step.is_(None), OtpDevice.last_step < match.step),
         )
-    else:
-        matched = otp.verify_hotp(
-            secret, params, code, counter=device.counter, window=settings.hotp_window
-        )
-        if matched is None:
-            return False
-        statement = (
-            update(OtpDevice)
-            .where(OtpDevice.id == device.id, OtpDevice.counter <= matched)
-            .values(counter=matched + 1, last_used_at=now)
-        )
+        .values(last_step=match.step, drift=match.drift, last_used_at=now)
+    )
+    return _won(statement, device)
+
+
+def _spend_counter(device: OtpDevice, matched: int, *, now: datetime) -> bool:
+    """Move the device's HOTP counter past `matched` unless it is already there."""
+    statement = (
+        update(OtpDevice)
+        .where(OtpDevice.id == device.id, OtpDevice.counter <= matched)
+        .values(counter=matched + 1, last_used_at=now)
+    )
+    return _won(statement, device)
+
+
+def _won(statement: Any, device: OtpDevice) -> bool:
+    # The row count of the conditional UPDATE says who won a race for the same code.
     won = _rowcount(db.session.execute(statement.execution_options(synchronize_session=False)))
     db.session.expire(device)
     return won == 1
@@ -646,13 +657,8 @@ def synchronize(
             counter=device.counter,
             max_lookahead=SYNC_HOTP_LOOKAHEAD,
         )
-        if spent is None:
+        if spent is None or not _spend_counter(device, spent, now=now):
             raise TwoStepError("otp.codes_wrong", "code")
-        statement = (
-            update(OtpDevice)
-            .where(OtpDevice.id == device.id, OtpDevice.counter <= spent)
-            .values(counter=spent + 1, last_used_at=now)
-        )
         details: dict[str, object] = {"type": "hotp"}
     else:
         match = otp.synchronize_totp(
@@ -664,20 +670,9 @@ def synchronize(
             max_offset=SYNC_TOTP_OFFSET,
             last_step=device.last_step,
         )
-        if match is None:
+        if match is None or not _spend_step(device, match, now=now):
             raise TwoStepError("otp.codes_wrong", "code")
-        statement = (
-            update(OtpDevice)
-            .where(
-                OtpDevice.id == device.id,
-                or_(OtpDevice.last_step.is_(None), OtpDevice.last_step < match.step),
-            )
-            .values(last_step=match.step, drift=match.drift, last_used_at=now)
-        )
         details = {"type": "totp", "drift_seconds": match.drift * params.period}
-    if _rowcount(db.session.execute(statement.execution_options(synchronize_session=False))) != 1:
-        raise TwoStepError("otp.codes_wrong", "code")
-    db.session.expire(device)
     events.record(
         events.OTP_SYNCHRONIZED, now=now, ip=ip, actor=actor, subject=user, details=details
     )

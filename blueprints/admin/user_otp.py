@@ -11,19 +11,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Any
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from blueprints.admin import bp, requires_right
 from blueprints.connect_page import attempt_connection, connection_view
-from blueprints.signin_session import client_ip, current_session_id
+from blueprints.signin_session import client_ip, current_session_id, require_recent_sign_in
 from extensions import db
 from forms.auth import SubmitOnlyForm
 from forms.two_step import AdminConnectForm, DaysForm, ExemptForm, SyncForm
 from models import User, utcnow
-from security import otp, signin, two_step
+from security import otp, two_step
 from security.messages import message
 from security.otp_settings import load_settings
 from security.two_step import TwoStepError
@@ -66,26 +66,11 @@ def _refuse_when_off(user: User) -> Response | None:
     return _refuse(user, "otp.off_for_console")
 
 
-def _needs_recent_sign_in(back: str) -> Response | None:
-    """Send the administrator to enter the password again when the last sign-in is old."""
-    record = g.get("session_record")
-    recent = signin.signed_in_recently(
-        record.authenticated_at if record else None,
-        now=utcnow(),
-        minutes=current_app.config["REAUTH_MINUTES"],
-    )
-    if recent:
-        return None
-    db.session.rollback()
-    flash(message("otp.reauth_needed"), "info")
-    return redirect(url_for("mypage.reauth", next=back), code=303)
-
-
 def _guard(user: User, *, recent: bool = False) -> Response | None:
     """Refuse while two-step is off; for sensitive actions, ask for a recent sign-in."""
     refusal = _refuse_when_off(user)
     if refusal is None and recent:
-        refusal = _needs_recent_sign_in(tab_url(user))
+        refusal = require_recent_sign_in(tab_url(user))
     return refusal
 
 
@@ -223,14 +208,14 @@ def user_otp_connect(user_id: int) -> Response | tuple[str, int]:
     if request.method == "GET":
         if settings.enabled and two_step.device_of(user.id) is not None:
             # Replacing a device needs a recent sign-in, as on My page.
-            refusal = _needs_recent_sign_in(request.full_path)
+            refusal = require_recent_sign_in(request.full_path)
             if refusal is not None:
                 return refusal
         return _connect_page(user, form, source, kind, 200)
 
     refusal = _refuse_when_off(user)
     if refusal is None and two_step.device_of(user.id) is not None:
-        refusal = _needs_recent_sign_in(tab_url(user))
+        refusal = require_recent_sign_in(tab_url(user))
     if refusal is not None:
         return refusal
     now = utcnow()
@@ -513,7 +498,7 @@ def user_recovery_codes(user_id: int) -> Response | tuple[str, int]:
             db.session.rollback()
             flash(message("otp.confirm_needed"), "error")
             return redirect(url_for("admin.user_recovery_codes", user_id=user.id), code=303)
-        refusal = _needs_recent_sign_in(url_for("admin.user_recovery_codes", user_id=user.id))
+        refusal = require_recent_sign_in(url_for("admin.user_recovery_codes", user_id=user.id))
         if refusal is not None:
             return refusal
         now = utcnow()
