@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from blueprints.connect_page import attempt_connection, connection_view
+from blueprints.connect_page import attempt_connection, connection_view, new_codes_page
 from blueprints.signin_session import (
     REMEMBER_COOKIE,
     abandon_second_step,
@@ -187,15 +187,14 @@ def login_connect() -> Response | tuple[str, int]:
         return redirect(url_for("auth.login_connect"), code=303)
     if attempt.connected is not None:
         finish_sign_in(user, remember=bool(pending_value("remember")), method="connect")
-        return render_template(
-            "mypage/recovery_codes_new.html",
-            codes=attempt.connected.recovery_codes,
-            user=user,
+        return new_codes_page(
+            user,
+            attempt.connected.recovery_codes,
             issuer=settings.issuer,
             now=now,
-            clock_offset=attempt.connected.clock_offset,
             continue_url=home_for(user),
-        ), 200
+            clock_offset=attempt.connected.clock_offset,
+        )
     pending = attempt.pending or two_step.new_connection(user, settings.default_type)
     view = connection_view(pending, user, settings, now=now)
     form.connection.data = view.token

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import render_template
 from markupsafe import Markup
 
 from forms.two_step import ConnectForm
@@ -93,3 +94,24 @@ def attempt_connection(
         getattr(form, error.field or "code").errors = [message(error.key, **error.values)]
         return ConnectAttempt(pending=pending)
     return ConnectAttempt(pending=pending, connected=connected)
+
+
+def new_codes_page(
+    user: User,
+    codes: list[str],
+    *,
+    issuer: str,
+    now: datetime,
+    continue_url: str,
+    clock_offset: str | None = None,
+) -> tuple[str, int]:
+    """Show freshly made recovery codes, once (after connecting or generating)."""
+    return render_template(
+        "mypage/recovery_codes_new.html",
+        codes=codes,
+        user=user,
+        issuer=issuer,
+        now=now,
+        clock_offset=clock_offset,
+        continue_url=continue_url,
+    ), 200

@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from blueprints.connect_page import attempt_connection, connection_view
+from blueprints.connect_page import attempt_connection, connection_view, new_codes_page
 from blueprints.signin_session import (
     client_ip,
     current_session_id,
@@ -134,15 +134,14 @@ def connect() -> Response | tuple[str, int]:
         return redirect(url_for("mypage.connect"), code=303)
     if attempt.connected is not None:
         flash(message("otp.connected"), "success")
-        return render_template(
-            "mypage/recovery_codes_new.html",
-            codes=attempt.connected.recovery_codes,
-            user=current_user,
+        return new_codes_page(
+            current_user,
+            attempt.connected.recovery_codes,
             issuer=settings.issuer,
             now=now,
-            clock_offset=attempt.connected.clock_offset,
             continue_url=url_for("mypage.security"),
-        ), 200
+            clock_offset=attempt.connected.clock_offset,
+        )
     pending = attempt.pending or two_step.new_connection(current_user, settings.default_type)
     view = connection_view(pending, current_user, settings, now=now)
     status = 400 if form.errors else 200
@@ -211,15 +210,13 @@ def recovery_codes() -> Response | tuple[str, int]:
             current_user, now=now, actor=current_user, ip=client_ip()
         )
         db.session.commit()
-        return render_template(
-            "mypage/recovery_codes_new.html",
-            codes=codes,
-            user=current_user,
+        return new_codes_page(
+            current_user,
+            codes,
             issuer=settings.issuer,
             now=now,
-            clock_offset=None,
             continue_url=url_for("mypage.security"),
-        ), 200
+        )
     return render_template(
         "mypage/recovery_codes.html",
         rows=two_step.recovery_code_rows(current_user.id),

@@ -17,7 +17,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from blueprints.admin import bp, requires_right
-from blueprints.connect_page import attempt_connection, connection_view
+from blueprints.connect_page import attempt_connection, connection_view, new_codes_page
 from blueprints.signin_session import client_ip, current_session_id, require_recent_sign_in
 from extensions import db
 from forms.auth import SubmitOnlyForm
@@ -184,15 +184,14 @@ def _connect_page(
 
 def _connected_page(user: User, connected: two_step.Connected, now: datetime) -> tuple[str, int]:
     settings = load_settings()
-    return render_template(
-        "mypage/recovery_codes_new.html",
-        codes=connected.recovery_codes,
-        user=user,
+    return new_codes_page(
+        user,
+        connected.recovery_codes,
         issuer=settings.issuer,
         now=now,
-        clock_offset=connected.clock_offset,
         continue_url=tab_url(user),
-    ), 200
+        clock_offset=connected.clock_offset,
+    )
 
 
 @bp.route("/users/<int:user_id>/otp/connect", methods=["GET", "POST"])
@@ -504,15 +503,9 @@ def user_recovery_codes(user_id: int) -> Response | tuple[str, int]:
         now = utcnow()
         codes = two_step.generate_recovery_codes(user, now=now, actor=current_user, ip=client_ip())
         db.session.commit()
-        return render_template(
-            "mypage/recovery_codes_new.html",
-            codes=codes,
-            user=user,
-            issuer=settings.issuer,
-            now=now,
-            clock_offset=None,
-            continue_url=tab_url(user),
-        ), 200
+        return new_codes_page(
+            user, codes, issuer=settings.issuer, now=now, continue_url=tab_url(user)
+        )
     return render_template(
         "admin/recovery_codes.html",
         user=user,
