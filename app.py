@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Any
 
-from flask import Flask, Response, request
+import click
+from flask import Flask, Response, g, request
+from flask.cli import with_appcontext
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 import config
-from extensions import csrf, db, limiter, login_manager, migrate
+from extensions import csrf, db, limiter, login_manager
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -84,13 +87,7 @@ def register_extensions(app: Flask) -> None:
         app.config["PASSWORD_HASH_PARALLELISM"],
     )
     db.init_app(app)
-    migrate.init_app(
-        app,
-        db,
-        directory=str(app.root_path) + "/migrations",
-        render_as_batch=True,
-        compare_type=True,
-    )
+    register_migrations(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -98,16 +95,98 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = None
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", _tune_sqlite)
+            synchronous = str(app.config["SQLITE_SYNCHRONOUS"]).upper()
+            event.listen(db.engine, "connect", partial(_tune_sqlite, synchronous=synchronous))
 
 
-def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def register_migrations(app: Flask) -> None:
+    """Offer `flask db …` (Flask-Migrate) without importing it until it is used.
+
+    Flask-Migrate brings Alembic and Mako: about 11 MB in every gunicorn worker, which
+    never migrates. The `db` group here takes Flask-Migrate's own options and hands its
+    subcommands over; app.extensions["migrate"] is built on first use, also for code
+    that calls flask_migrate.upgrade() directly.
+    """
+    app.extensions["migrate"] = _LazyMigrateConfig(app)
+
+    @click.group("db", cls=_LazyMigrateGroup)
+    @click.option(
+        "-d",
+        "--directory",
+        default=None,
+        help='Migration script directory (default is "migrations")',
+    )
+    @click.option(
+        "-x",
+        "--x-arg",
+        multiple=True,
+        help="Additional arguments consumed by custom env.py scripts",
+    )
+    @with_appcontext
+    def migration_commands(directory: str | None, x_arg: tuple[str, ...]) -> None:
+        """Perform database migrations."""
+        # As Flask-Migrate's own group: its commands read these.
+        g.directory = directory
+        g.x_arg = x_arg
+
+    migration_commands.app = app
+    app.cli.add_command(migration_commands)
+
+
+def _load_migrate(app: Flask) -> Any:
+    """Initialise Flask-Migrate for the app (once); return its config object."""
+    current = app.extensions.get("migrate")
+    if current is not None and not isinstance(current, _LazyMigrateConfig):
+        return current
+    from flask_migrate import Migrate
+
+    Migrate(
+        app,
+        db,
+        directory=str(app.root_path) + "/migrations",
+        render_as_batch=True,
+        compare_type=True,
+    )
+    return app.extensions["migrate"]
+
+
+class _LazyMigrateConfig:
+    """Stands for Flask-Migrate's config object until something reads it."""
+
+    def __init__(self, app: Flask) -> None:
+        self._app = app
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_load_migrate(self._app), name)
+
+
+class _LazyMigrateGroup(click.Group):
+    """`flask db`: Flask-Migrate's subcommands, imported when the group is used."""
+
+    app: Flask
+
+    def _real(self) -> click.Group:
+        _load_migrate(self.app)
+        from flask_migrate.cli import db as real
+
+        return real
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._real().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._real().get_command(ctx, cmd_name)
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any, *, synchronous: str = "FULL") -> None:
     # WAL lets readers run while one writer writes; the busy timeout makes a
     # second writer wait instead of failing; foreign keys are off by default.
+    # synchronous: see SQLITE_SYNCHRONOUS in config.py (checked there: FULL, EXTRA, NORMAL).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.close()
 
 

@@ -51,6 +51,12 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_MEMORY_COST": 65536,
     "PASSWORD_HASH_PARALLELISM": 4,
     "MAX_CONTENT_LENGTH": 256 * 1024,
+    # SQLite only (WAL mode). FULL syncs the log at every commit: a spent code, a lock or
+    # a sign-in survives a power cut. NORMAL syncs only at checkpoints: commits survive a
+    # crash of the application but the last ones may be lost on power loss or an OS
+    # crash, so a just-spent code could be accepted once more after it. NORMAL saves
+    # one fsync per commit (see bench/README.md); PostgreSQL ignores this setting.
+    "SQLITE_SYNCHRONOUS": "FULL",
     # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (0: trust none).
     "PROXY_FIX_X_FOR": 0,
     "PROXY_FIX_X_PROTO": 0,
@@ -68,6 +74,9 @@ SERVER_ENGINE_OPTIONS: dict[str, Any] = {
     "pool_timeout": 10,
 }
 POSTGRESQL_CONNECT_ARGS: dict[str, Any] = {"connect_timeout": 5}
+
+# OFF is not offered: a commit could be lost or the file damaged by a crash of the OS.
+SQLITE_SYNCHRONOUS_VALUES = ("FULL", "EXTRA", "NORMAL")
 
 _BOOLEAN_KEYS = ("SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED")
 _POSITIVE_INT_KEYS = (
@@ -173,6 +182,8 @@ def validate(config: Any) -> None:
         make_url(str(config["SQLALCHEMY_DATABASE_URI"]))
     except Exception:  # noqa: BLE001 - any parse failure is the same bad setting
         raise InvalidSetting("FLASK_SQLALCHEMY_DATABASE_URI", "not a database URL") from None
+    if str(config["SQLITE_SYNCHRONOUS"]).upper() not in SQLITE_SYNCHRONOUS_VALUES:
+        raise InvalidSetting("FLASK_SQLITE_SYNCHRONOUS", "expected FULL, EXTRA or NORMAL")
     storage = str(config["RATELIMIT_STORAGE_URI"])
     if storage.split("://", 1)[0] not in {"memory", "redis", "rediss", "redis+sentinel"}:
         raise InvalidSetting(

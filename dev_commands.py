@@ -130,6 +130,9 @@ def _seed_two_step(max_id_before: int, fraction: float, kind: str, now: Any) -> 
     account_rows = []
     for position, user_id in enumerate(ids):
         if user_id in chosen:
+            # Counted among the devices, not among all users: with --with-otp 0.5 every
+            # chosen position is even, and `position % 20 == 7` would never hold.
+            nth = len(device_rows)
             device_rows.append(
                 {
                     "user_id": user_id,
@@ -143,13 +146,13 @@ def _seed_two_step(max_id_before: int, fraction: float, kind: str, now: Any) -> 
                     "counter": 0,
                     "last_step": None,
                     "drift": 0,
-                    "enabled": position % 20 != 7,
+                    "enabled": nth % 20 != 7,
                     "disabled_until": None,
                     "created_at": now,
                     "last_used_at": None,
                 }
             )
-            if position % 50 == 3:
+            if nth % 50 == 3:
                 account_rows.append(
                     {
                         "user_id": user_id,

@@ -86,7 +86,10 @@ def login() -> Response | str | tuple[str, int]:
     if outcome.next_state is SignInState.SIGNED_IN:
         finish_sign_in(user, remember=bool(form.remember.data))
         return redirect(next_url or home_for(user), code=303)
-    db.session.commit()  # grace deadline, rehashed password
+    if db.session.new or db.session.dirty or db.session.deleted:
+        # A grace deadline and its event, or a rehashed password. Only then: a commit
+        # expires the user, and reading it again for the step below costs two queries.
+        db.session.commit()
     step = begin_second_step(
         user, outcome.next_state, remember=bool(form.remember.data), next_url=next_url
     )
@@ -98,7 +101,12 @@ def _second_step_page(
 ) -> tuple[str, int]:
     settings = load_settings()
     return render_template(
-        "auth/login_otp.html", form=form, error=error, allow_remember=settings.allow_remember
+        "auth/login_otp.html",
+        form=form,
+        error=error,
+        allow_remember=settings.allow_remember,
+        allow_recovery=settings.allow_recovery_codes,
+        recovery=request.args.get("recovery") == "1",
     ), status
 
 

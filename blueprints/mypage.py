@@ -17,6 +17,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from blueprints.confirmation import confirmation_missing
 from blueprints.connect_page import attempt_connection, connection_view, new_codes_page
 from blueprints.signin_session import (
     client_ip,
@@ -155,6 +156,9 @@ def connect() -> Response | tuple[str, int]:
 
 @bp.route("/security/disable", methods=["POST"])
 def disable_two_step() -> Response:
+    if confirmation_missing():
+        flash(message("otp.confirm_needed"), "error")
+        return redirect(url_for("mypage.security"), code=303)
     refusal = needs_recent_sign_in()
     if refusal is not None:
         return refusal
@@ -202,6 +206,9 @@ def recovery_codes() -> Response | tuple[str, int]:
         flash(message("otp.no_device"), "error")
         return redirect(url_for("mypage.security"), code=303)
     if request.method == "POST":
+        if confirmation_missing():
+            flash(message("otp.confirm_needed"), "error")
+            return redirect(url_for("mypage.recovery_codes"), code=303)
         refusal = needs_recent_sign_in()
         if refusal is not None:
             return refusal

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import lazyload
 from werkzeug.wrappers import Response
 
 from extensions import db, login_manager
@@ -105,7 +106,10 @@ def pending_user() -> User | None:
     if current_state() not in STEP_ENDPOINTS:
         return None
     pending = _pending()
-    user = db.session.get(User, int(str(pending["user_id"]))) if pending else None
+    if pending is None:
+        return None
+    # Groups load when first read (where to go after signing in), not for the code page.
+    user = db.session.get(User, int(str(pending["user_id"])), options=[lazyload(User.groups)])
     return user if user is not None and user.active else None
 
 

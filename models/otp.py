@@ -45,6 +45,8 @@ class OtpDevice(Base):
     """A user's connected authenticator: an app on a phone or a hardware token."""
 
     __tablename__ = "otp_devices"
+    # The few switched-off devices, for the overview's counts and the user list's filter.
+    __table_args__ = (Index("ix_otp_devices_enabled_disabled_until", "enabled", "disabled_until"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
@@ -70,7 +72,11 @@ class OtpDevice(Base):
 
 
 class TwoStepAccount(Base):
-    """Per-user two-step state that exists with or without a device: locks and grace."""
+    """Per-user two-step state that exists with or without a device: locks and grace.
+
+    The dates are indexed: locked, overdue and exempt users are few, and the overview
+    and the user list's filter find them from these indexes.
+    """
 
     __tablename__ = "two_step_accounts"
 
@@ -78,9 +84,11 @@ class TwoStepAccount(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    grace_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    exempt_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    grace_deadline: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, index=True
+    )
+    exempt_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
 
 
 class RecoveryCode(Base):

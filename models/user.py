@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import Base
@@ -45,8 +45,27 @@ class Group(Base):
         return f"<Group {self.id} {self.name}>"
 
 
+def _trigram_index(column: str) -> Index:
+    """A pg_trgm GIN index for substring search (LIKE / ILIKE '%text%') on PostgreSQL.
+
+    Migration 0004 creates it on PostgreSQL only, and only when the pg_trgm extension is
+    available. SQLite has no such index type: there the index is declared empty
+    (WHERE 0), so that the schema still matches the models and costs nothing.
+    """
+    return Index(
+        f"ix_users_{column}_trgm",
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+        sqlite_where=text("0"),
+    )
+
+
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = tuple(
+        _trigram_index(column) for column in ("login_key", "email", "name", "last_name")
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(LOGIN_MAX))
@@ -55,7 +74,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), default="", index=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     last_name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Indexed for the overview's count of blocked users, who are few.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

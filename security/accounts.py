@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import lazyload
 
 from extensions import db
 from models import EMPLOYEES_GROUP_ID, Group, RememberedDevice, User
@@ -78,7 +79,9 @@ def find_by_login(login: str) -> User | None:
     """Return the user with this login, whatever its case."""
     if len(login) > LOGIN_MAX * 2:
         return None
-    return db.session.scalar(select(User).where(User.login_key == login_key(login)))
+    # Groups load when first read: a sign-in with a device never needs them.
+    statement = select(User).where(User.login_key == login_key(login))
+    return db.session.scalar(statement.options(lazyload(User.groups)))
 
 
 def _groups_by_id(group_ids: Iterable[int]) -> list[Group]:

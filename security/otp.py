@@ -22,9 +22,6 @@ from typing import Any, Literal, get_args
 from urllib.parse import quote
 
 import pyotp
-import qrcode
-import qrcode.constants
-import qrcode.image.svg
 
 __all__ = [
     "MAX_SECRET_BYTES",
@@ -263,6 +260,12 @@ def qr_svg(data: str, label: str = "QR code for your authenticator app") -> str:
     styles), no XML declaration, no fixed size and no ``id`` (two codes on one
     page must not clash); colours are ``fill`` attributes.
     """
+    # Imported here: only the pages that connect a device draw a code, and qrcode with
+    # its SVG writer (ElementTree) need not sit in every worker.
+    import qrcode
+    import qrcode.constants
+    import qrcode.image.svg
+
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
     qr.add_data(data)
     qr.make(fit=True)

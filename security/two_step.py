@@ -77,6 +77,18 @@ def account_of(user_id: int) -> TwoStepAccount | None:
     return db.session.get(TwoStepAccount, user_id)
 
 
+def _device_and_account(user_id: int) -> tuple[OtpDevice | None, TwoStepAccount | None]:
+    """Return the user's device and lock record, either may be missing, in one query."""
+    row = db.session.execute(
+        select(OtpDevice, TwoStepAccount)
+        .select_from(User)
+        .outerjoin(OtpDevice, OtpDevice.user_id == User.id)
+        .outerjoin(TwoStepAccount, TwoStepAccount.user_id == User.id)
+        .where(User.id == user_id)
+    ).one_or_none()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 def ensure_account(user_id: int) -> TwoStepAccount:
     """Return the user's lock and grace record, creating it without racing other processes."""
     dialect = db.session.get_bind().dialect.name
@@ -467,9 +479,9 @@ def verify_sign_in_code(
     user: User, text: str, *, now: datetime, ip: str, settings: OtpSettings
 ) -> CodeResult:
     """Check the second step's code (one-time password or recovery code) with locks."""
-    device = device_of(user.id)
+    device, account = _device_and_account(user.id)
     # Most users have the row already: read it, and create it only when missing.
-    account = account_of(user.id) or ensure_account(user.id)
+    account = account or ensure_account(user.id)
     if settings.log_requests:
         events.record(events.OTP_CODE_REQUESTED, now=now, ip=ip, actor=user, subject=user)
     if is_locked(account, now):
@@ -480,10 +492,13 @@ def verify_sign_in_code(
     if otp_code is None and recovery is None:
         return CodeResult(Outcome.MALFORMED)
     accepted = False
-    if otp_code is not None and device is not None:
-        accepted = spend_otp(device, otp_code, now=now, settings=settings)
-    elif recovery is not None and settings.allow_recovery_codes:
-        accepted = spend_recovery_code(user, recovery, now=now, ip=ip)
+    # The events wait in the session and go in with the others in one batch at the
+    # commit: the spend below does not depend on them.
+    with db.session.no_autoflush:
+        if otp_code is not None and device is not None:
+            accepted = spend_otp(device, otp_code, now=now, settings=settings)
+        elif recovery is not None and settings.allow_recovery_codes:
+            accepted = spend_recovery_code(user, recovery, now=now, ip=ip)
     if not accepted:
         locked_until = register_failure(user, now=now, ip=ip, settings=settings)
         if locked_until is not None:

@@ -1,11 +1,13 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
-  // Ask before destructive actions; without JavaScript the server asks instead.
+  // Ask before destructive actions; without JavaScript the server asks instead. A form
+  // with an "I understand" tick has asked already: no second question.
   document.addEventListener("submit", function (event) {
     var button = event.submitter;
     var question = button && button.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) {
+    var ticked = event.target.querySelector && event.target.querySelector("input[name=confirm]:checked");
+    if (question && !ticked && !window.confirm(question)) {
       event.preventDefault();
     }
   });
@@ -14,6 +16,17 @@
     var target = event.target;
     if (target && target.closest && target.closest("[data-print]")) {
       window.print();
+    }
+  });
+  // The gear menu is a <details>: Escape closes it and gives the focus back to the gear.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") {
+      return;
+    }
+    var open = document.querySelector("details.gear[open]");
+    if (open) {
+      open.removeAttribute("open");
+      open.querySelector("summary").focus();
     }
   });
 })();

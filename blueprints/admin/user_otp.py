@@ -17,6 +17,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from blueprints.admin import bp, requires_right
+from blueprints.confirmation import confirmation_missing
 from blueprints.connect_page import attempt_connection, connection_view, new_codes_page
 from blueprints.signin_session import client_ip, current_session_id, require_recent_sign_in
 from extensions import db
@@ -72,14 +73,6 @@ def _guard(user: User, *, recent: bool = False) -> Response | None:
     if refusal is None and recent:
         refusal = require_recent_sign_in(tab_url(user))
     return refusal
-
-
-def _unconfirmed() -> bool:
-    """Tell whether a form that asks "I understand" came back without the tick (no-JS check).
-
-    Scripts that post only the contract's fields carry no `confirm_asked` and are not asked.
-    """
-    return bool(request.form.get("confirm_asked")) and not request.form.get("confirm")
 
 
 def otp_tab_context(user: User, **forms: FlaskForm) -> dict[str, Any]:
@@ -315,7 +308,7 @@ def user_otp_disable(user_id: int) -> Response | tuple[str, int]:
     form = DaysForm()
     if not form.validate_on_submit():
         return _tab_page(user, 400, disable_form=form)
-    if _unconfirmed():
+    if confirmation_missing():
         return _refuse(user, "otp.confirm_needed")
     try:
         until = two_step.disable(
@@ -449,7 +442,7 @@ def user_otp_delete(user_id: int) -> Response:
     refusal = _guard(user, recent=True)
     if refusal is not None:
         return refusal
-    if _unconfirmed():
+    if confirmation_missing():
         return _refuse(user, "otp.confirm_needed")
     try:
         two_step.remove_device(
@@ -493,7 +486,7 @@ def user_recovery_codes(user_id: int) -> Response | tuple[str, int]:
             return _refuse(user, "otp.recovery_not_allowed")
         if not has_device:
             return _refuse(user, "otp.no_device")
-        if _unconfirmed():
+        if confirmation_missing():
             db.session.rollback()
             flash(message("otp.confirm_needed"), "error")
             return redirect(url_for("admin.user_recovery_codes", user_id=user.id), code=303)

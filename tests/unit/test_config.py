@@ -35,6 +35,8 @@ def _settings(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
         ("USERS_PER_PAGE", True),
         ("SQLALCHEMY_DATABASE_URI", "not a url at all"),
         ("SECRET_KEY", "short"),
+        ("SQLITE_SYNCHRONOUS", "OFF"),
+        ("SQLITE_SYNCHRONOUS", "normal; DROP TABLE users"),
     ],
 )
 def test_an_invalid_setting_stops_start_up_with_one_line(
@@ -123,3 +125,19 @@ def test_an_empty_secret_key_file_stops_start_up(tmp_path: Path) -> None:
     key_file.write_text("")
     with pytest.raises(SystemExit):
         config.read_or_create_secret(key_file)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, 2), ("normal", 1), ("EXTRA", 3)])
+def test_sqlite_synchronous_is_full_unless_chosen(
+    tmp_path: Path, value: str | None, expected: int
+) -> None:
+    from sqlalchemy import text
+
+    from extensions import db
+
+    overrides = {} if value is None else {"SQLITE_SYNCHRONOUS": value}
+    app = create_app(_settings(tmp_path, **overrides))
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA synchronous")).scalar() == expected
+        db.engine.dispose()
