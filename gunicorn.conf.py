@@ -33,7 +33,8 @@ def _int_from_env(name: str, default: int) -> int:
 
 
 # The usual 2n+1: while one worker waits on argon2 or the database, another computes.
-# Capped, because every worker holds its own connection pool and ~60 MB of memory.
+# Capped, because every worker holds its own connection pool and ~80 MB of memory
+# at rest (plus 64 MiB while it hashes a password with argon2id).
 MAX_WORKERS = 12
 
 bind = [part.strip() for part in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
@@ -530,11 +530,19 @@ def verify_sign_in_code(
 def register_failure(
     user: User, *, now: datetime, ip: str, settings: OtpSettings
 ) -> datetime | None:
-    """Count a failed code in the database; lock at the limit; return the lock's end if set."""
+    """Count a failed code in the database; lock at the limit; return the lock's end if set.
+
+    The count stays visible while the lock lasts; the first failure after a lock has
+    ended starts a new count.
+    """
+    lock_over = and_(TwoStepAccount.locked_until.is_not(None), TwoStepAccount.locked_until <= now)
     db.session.execute(
         update(TwoStepAccount)
         .where(TwoStepAccount.user_id == user.id)
-        .values(failed_attempts=TwoStepAccount.failed_attempts + 1)
+        .values(
+            failed_attempts=case((lock_over, 1), else_=TwoStepAccount.failed_attempts + 1),
+            locked_until=case((lock_over, null()), else_=TwoStepAccount.locked_until),
+        )
         .execution_options(synchronize_session=False)
     )
     attempts = (
@@ -558,11 +566,8 @@ def register_failure(
     until = now + timedelta(minutes=settings.lockout_minutes)
     result = db.session.execute(
         update(TwoStepAccount)
-        .where(
-            TwoStepAccount.user_id == user.id,
-            or_(TwoStepAccount.locked_until.is_(None), TwoStepAccount.locked_until <= now),
-        )
-        .values(locked_until=until, failed_attempts=0)
+        .where(TwoStepAccount.user_id == user.id, TwoStepAccount.locked_until.is_(None))
+        .values(locked_until=until)
         .execution_options(synchronize_session=False)
     )
     if _rowcount(result) == 1:

@@ -337,3 +337,21 @@ def test_a_password_change_forgets_remembered_computers(
     assert response.status_code == 303
     auth.logout()
     assert auth.login("employee", new_password).headers["Location"] == "/login/otp"
+
+
+def test_the_count_of_failures_stays_visible_while_locked_and_starts_over_after(
+    pending: Any, client: Any
+) -> None:
+    wrong = f"{(int(totp_code()) + 3) % 1_000_000:06d}"
+    for _ in range(5):
+        client.post("/login/otp", data={"code": wrong})
+    account = db.session.scalar(select(TwoStepAccount))
+    assert account is not None and account.locked_until is not None
+    assert account.failed_attempts == 5
+    db.session.execute(update(TwoStepAccount).values(locked_until=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    # One failure after the lock has ended does not lock again at once.
+    assert client.post("/login/otp", data={"code": wrong}).status_code == 200
+    db.session.expire_all()
+    account = db.session.scalar(select(TwoStepAccount))
+    assert account is not None and account.failed_attempts == 1 and account.locked_until is None
