@@ -134,7 +134,7 @@ def login_otp() -> Response | tuple[str, int]:
         until = result.locked_until.strftime("%H:%M UTC") if result.locked_until else ""
         return _second_step_page(form, 429, message("otp.locked", until=until))
     if result.outcome is Outcome.MALFORMED:
-        form.code.errors = [message("otp.code_malformed", digits=6)]
+        form.code.errors = [message("otp.sign_in_code_malformed")]
         return _second_step_page(form, 400)
     if not result.accepted:
         return _second_step_page(form, 200, message("otp.code_incorrect"))

@@ -47,6 +47,9 @@ MESSAGES: dict[str, str] = {
         "An administrator can switch it on in Settings → Proactive protection."
     ),
     "otp.code_malformed": "Enter the {digits}-digit code your app shows, digits only.",
+    "otp.sign_in_code_malformed": (
+        "Enter the code your app shows (6 or 8 digits), or a recovery code like abcde-12345."
+    ),
     "otp.code_wrong": (
         "This code is not correct. Check that the time on your phone is set automatically, "
         "then enter the code shown now."

@@ -143,6 +143,7 @@ def test_malformed_codes_get_a_message_and_do_not_count(
 ) -> None:
     response = client.post("/login/otp", data={"code": bad})
     assert response.status_code == 400
+    assert message("otp.sign_in_code_malformed") in response.get_data(as_text=True)
     assert db.session.scalar(select(TwoStepAccount.failed_attempts)) in (0, None)
 
 
