@@ -173,7 +173,9 @@ def login_otp() -> Response | tuple[str, int]:
 @bp.route("/login/connect", methods=["GET", "POST"])
 def login_connect() -> Response | tuple[str, int]:
     user = pending_user()
-    if user is None:
+    # A device connected since the password (by the user elsewhere, or an administrator)
+    # ends the forced connection: the password alone must not replace it.
+    if user is None or two_step.device_of(user.id) is not None:
         abandon_second_step()
         flash(message("otp.pending_expired"), "error")
         return redirect(url_for("auth.login"), code=303)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -25,7 +26,7 @@ from blueprints.signin_session import (
     require_recent_sign_in,
     session_limits,
 )
-from extensions import db
+from extensions import db, limiter
 from forms.auth import SubmitOnlyForm
 from forms.mypage import PasswordChangeForm, ReauthForm
 from forms.two_step import ConnectForm
@@ -38,6 +39,27 @@ from security.redirects import safe_next
 from security.two_step import TwoStepError
 
 bp = Blueprint("mypage", __name__, url_prefix="/my")
+
+
+def password_rate_limit() -> str:
+    return str(current_app.config["LOGIN_RATE_LIMIT"])
+
+
+def own_login_key() -> str:
+    # The password asked again (re-authentication, password change) is guessed against
+    # the signed-in account: limit it per account as at /login, from any address.
+    user_id = current_user.get_id() if current_user.is_authenticated else None
+    return f"user:{user_id}" if user_id else "anonymous"
+
+
+# A session left open must not become an unlimited password oracle. Shared: both pages
+# that check the password draw on the same counters.
+limit_password_per_address = limiter.shared_limit(
+    password_rate_limit, "own-password-address", methods=["POST"]
+)
+limit_password_per_user = limiter.shared_limit(
+    password_rate_limit, "own-password-user", methods=["POST"], key_func=own_login_key
+)
 
 
 @bp.route("/")
@@ -86,6 +108,8 @@ def _two_step_switched_on() -> Response | None:
 
 
 @bp.route("/reauth", methods=["GET", "POST"])
+@limit_password_per_address
+@limit_password_per_user
 def reauth() -> Response | tuple[str, int]:
     form = ReauthForm()
     if request.method == "GET":
@@ -247,6 +271,8 @@ def security() -> tuple[str, int]:
 
 
 @bp.route("/security/password", methods=["POST"])
+@limit_password_per_address
+@limit_password_per_user
 def change_password() -> Response | tuple[str, int]:
     form = PasswordChangeForm()
     if not form.validate_on_submit():

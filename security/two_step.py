@@ -504,6 +504,14 @@ def verify_sign_in_code(
         if locked_until is not None:
             return CodeResult(Outcome.LOCKED, locked_until=locked_until)
         return CodeResult(Outcome.WRONG)
+    # The lock was read before the spend: a burst of guesses sent at once all read "not
+    # locked". Read it again now, after the spend's UPDATE, so that a lock another request
+    # set meanwhile refuses even the right code (which stays spent).
+    locked_until = db.session.scalar(
+        select(TwoStepAccount.locked_until).where(TwoStepAccount.user_id == user.id)
+    )
+    if locked_until is not None and locked_until > now:
+        return CodeResult(Outcome.LOCKED, locked_until=locked_until)
     if account.failed_attempts:
         # A failure counted meanwhile by another process may survive: never fewer counts.
         db.session.execute(
@@ -608,8 +616,9 @@ def disable(
     device = _require_device(user)
     if not 0 <= days <= MAX_DISABLE_DAYS:
         raise TwoStepError("otp.disable_days", "days", max=MAX_DISABLE_DAYS)
-    # actor None is the command line, run by whoever operates the server.
-    if actor is not None and actor.id == user.id and not actor.can_manage_otp:
+    # Nobody switches off their own mandatory two-step, whatever their rights; another
+    # administrator may, and so may the command line (actor None) in an emergency.
+    if actor is not None and actor.id == user.id:
         if is_mandatory_for(user, settings, account_of(user.id), now):
             events.record(
                 events.OTP_DISABLED,

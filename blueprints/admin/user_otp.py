@@ -37,9 +37,17 @@ KINDS = ("totp", "hotp")
 
 
 def _user_or_404(user_id: int) -> User:
+    """Return the user whose two-step the current person may manage, or refuse.
+
+    Holders of "Manage one-time passwords" who are not administrators act on other
+    users, never on administrators: connecting a device of their own, making recovery
+    codes or switching two-step off would give them an administrator's second step.
+    """
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
+    if user.is_admin and not current_user.is_admin:
+        abort(403)  # logged as access_denied by the error handler
     return user
 
 
@@ -321,6 +329,9 @@ def user_otp_disable(user_id: int) -> Response | tuple[str, int]:
             keep_session_id=current_session_id(),
         )
     except TwoStepError as error:
+        if error.key == "otp.mandatory_no_disable":
+            db.session.commit()  # the refusal is on record, as on My page
+            abort(403, description=message(error.key))
         return _form_refusal(user, error, "disable_form", form)
     db.session.commit()
     if until is None:
