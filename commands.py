@@ -14,7 +14,6 @@ from extensions import db
 from models import ADMINISTRATORS_GROUP_ID, User, user_groups, utcnow
 from security import two_step
 from security.accounts import AccountError, Profile, create_user, find_by_login
-from security.messages import message
 from security.otp_settings import load_settings
 
 users_cli = AppGroup("users", help="Manage console users.")
@@ -42,7 +41,7 @@ def create_user_command(
         )
     except AccountError as error:
         db.session.rollback()
-        raise click.ClickException(message(error.message_key, **error.values)) from None
+        raise click.ClickException(error.text) from None
     db.session.commit()
     click.echo(f"Created user {user.login} (id {user.id}).")
 
@@ -76,7 +75,7 @@ def ensure_admin_command() -> None:
         )
     except AccountError as error:
         db.session.rollback()
-        raise click.ClickException(message(error.message_key, **error.values)) from None
+        raise click.ClickException(error.text) from None
     db.session.commit()
     if given:
         click.echo(f"Created administrator {user.login} with the password from ADMIN_PASSWORD.")
@@ -121,7 +120,7 @@ def otp_disable_command(login: str, days: int) -> None:
         )
     except two_step.TwoStepError as error:
         db.session.rollback()
-        raise click.ClickException(message(error.key, **error.values)) from None
+        raise click.ClickException(error.text) from None
     db.session.commit()
     when = f"until {until:%Y-%m-%d %H:%M} UTC" if until else "until it is enabled again"
     click.echo(f"Two-step authentication of {user.login} is disabled {when}.")

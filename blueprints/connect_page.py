@@ -11,7 +11,6 @@ from markupsafe import Markup
 from forms.two_step import ConnectForm
 from models import OtpSettings, User
 from security import otp, two_step
-from security.messages import message
 from security.two_step import PendingConnection, TwoStepError
 
 
@@ -91,7 +90,7 @@ def attempt_connection(
             keep_session_id=keep_session_id,
         )
     except TwoStepError as error:
-        getattr(form, error.field or "code").errors = [message(error.key, **error.values)]
+        getattr(form, error.field or "code").errors = [error.text]
         return ConnectAttempt(pending=pending)
     return ConnectAttempt(pending=pending, connected=connected)
 

@@ -199,8 +199,8 @@ def disable_two_step() -> Response:
     except TwoStepError as error:
         db.session.commit()  # the refusal is on record
         if error.key == "otp.mandatory_no_disable":
-            abort(403, description=message(error.key))
-        flash(message(error.key, **error.values), "error")
+            abort(403, description=error.text)
+        flash(error.text, "error")
         return redirect(url_for("mypage.security"), code=303)
     db.session.commit()
     flash(message("otp.disabled_forever"), "success")
@@ -213,7 +213,7 @@ def enable_two_step() -> Response:
         two_step.enable(current_user, now=utcnow(), actor=current_user, ip=client_ip())
     except TwoStepError as error:
         db.session.rollback()
-        flash(message(error.key), "error")
+        flash(error.text, "error")
         return redirect(url_for("mypage.security"), code=303)
     db.session.commit()
     flash(message("otp.reenabled"), "success")
@@ -289,7 +289,7 @@ def change_password() -> Response | tuple[str, int]:
     except AccountError as error:
         db.session.commit()  # keep the refusal on record; nothing else changed
         field = getattr(form, error.field or "new_password")
-        field.errors = [message(error.message_key, **error.values)]
+        field.errors = [error.text]
         return _render_security(form, 400)
     db.session.commit()
     flash(message("mypage.password_changed"), "success")

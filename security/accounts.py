@@ -14,6 +14,7 @@ from extensions import db
 from models import EMPLOYEES_GROUP_ID, Group, RememberedDevice, User
 from models.user import EMAIL_MAX, LOGIN_MAX, NAME_MAX
 from security import events, sessions
+from security.messages import Refusal
 from security.passwords import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -25,14 +26,8 @@ from security.text import has_control_characters
 LOGIN_PATTERN = re.compile(rf"^[\w.@+-]{{1,{LOGIN_MAX}}}$")
 
 
-class AccountError(ValueError):
-    """A change that breaks a rule; `field` names the form field to show it next to."""
-
-    def __init__(self, message_key: str, field: str | None = None, **values: object) -> None:
-        super().__init__(message_key)
-        self.message_key = message_key
-        self.field = field
-        self.values = values
+class AccountError(Refusal):
+    """A change to an account that breaks a rule."""
 
 
 @dataclass(frozen=True)

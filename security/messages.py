@@ -153,3 +153,18 @@ def message(key: str, **values: object) -> str:
     """Return the catalog text for `key`, filled with `values`."""
     text = MESSAGES[key]
     return text.format(**values) if values else text
+
+
+class Refusal(ValueError):
+    """A domain rule said no; `key` is the catalog key, `field` the form field it belongs to."""
+
+    def __init__(self, key: str, field: str | None = None, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.field = field
+        self.values = values
+
+    @property
+    def text(self) -> str:
+        """The sentence to show the person."""
+        return message(self.key, **self.values)

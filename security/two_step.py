@@ -28,6 +28,7 @@ from models import (
     User,
 )
 from security import events, keys, otp, recovery_codes, sessions
+from security.messages import Refusal
 from security.otp import OtpParams, TotpMatch
 from security.secret_box import SecretBoxError
 from security.text import neutralize
@@ -43,14 +44,8 @@ SYNC_TOTP_OFFSET = 180
 MAX_DISABLE_DAYS = 30
 
 
-class TwoStepError(ValueError):
-    """A refused two-step action; `key` is the message catalog key."""
-
-    def __init__(self, key: str, field: str | None = None, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.field = field
-        self.values = values
+class TwoStepError(Refusal):
+    """A refused two-step action."""
 
 
 class Status(enum.StrEnum):

@@ -132,9 +132,9 @@ def _form_refusal(
     """Put a domain refusal next to its field, or flash it when it belongs to no field."""
     db.session.rollback()
     if error.field and error.field in form:
-        form[error.field].errors = [message(error.key, **error.values)]
+        form[error.field].errors = [error.text]
         return _tab_page(user, 400, **{name: form})
-    flash(message(error.key, **error.values), "error")
+    flash(error.text, "error")
     return _back(user)
 
 
@@ -289,7 +289,7 @@ def _connect_hardware(
     except TwoStepError as error:
         # Nothing was stored; the failed attempt's event stays on record.
         db.session.commit()
-        form[error.field or "code"].errors = [message(error.key, **error.values)]
+        form[error.field or "code"].errors = [error.text]
         return _connect_page(user, form, "hardware", kind, 400, secret_format=read_as)
     db.session.commit()
     flash(f"{message('otp.connected')} {read_as}", "success")
@@ -331,7 +331,7 @@ def user_otp_disable(user_id: int) -> Response | tuple[str, int]:
     except TwoStepError as error:
         if error.key == "otp.mandatory_no_disable":
             db.session.commit()  # the refusal is on record, as on My page
-            abort(403, description=message(error.key))
+            abort(403, description=error.text)
         return _form_refusal(user, error, "disable_form", form)
     db.session.commit()
     if until is None:

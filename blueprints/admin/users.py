@@ -45,7 +45,7 @@ def users() -> tuple[str, int]:
 
 def _apply_errors(form: UserForm, error: AccountError) -> None:
     field = getattr(form, error.field or "login", form.login)
-    field.errors = [*field.errors, message(error.message_key, **error.values)]
+    field.errors = [*field.errors, error.text]
 
 
 def _user_layout() -> FormLayout:
