@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from security.messages import message
+from tests.browser.pages import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -25,13 +26,6 @@ NEW_PASSWORD = "second password 456"
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(3)}"
-
-
-def sign_in(page: Page, login: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Login").fill(login)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def sign_out(page: Page) -> None:

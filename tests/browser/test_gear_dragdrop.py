@@ -16,18 +16,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from security.messages import message
+from tests.browser.pages import sign_in
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "gear drag password 1"
 OTP_TAB = "Two-step authentication"
-
-
-def sign_in(page: Page, login: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Login").fill(login)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def profile_tabs(page: Page) -> list[str]:

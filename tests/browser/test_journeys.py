@@ -31,6 +31,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from security.messages import message
+from tests.browser import pages
 
 pytestmark = pytest.mark.browser
 
@@ -111,10 +112,7 @@ class Account:
 
 
 def enter_password(page: Page, login: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("Login").fill(login)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    pages.sign_in(page, login, password)
     expect(page).not_to_have_url(re.compile(r"/login(\?.*)?$"))
 
 
