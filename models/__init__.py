@@ -11,7 +11,7 @@ from models.otp import (
     RememberedDevice,
     TwoStepAccount,
 )
-from models.session import UserSession
+from models.session import PendingSignIn, UserSession
 from models.user import (
     ADMINISTRATORS_GROUP_ID,
     EMPLOYEES_GROUP_ID,
@@ -26,6 +26,7 @@ __all__ = [
     "Event",
     "OtpDevice",
     "OtpSettings",
+    "PendingSignIn",
     "RecoveryCode",
     "RememberedDevice",
     "SavedFormLayout",

@@ -74,6 +74,10 @@ class OtpDevice(Base):
     disabled_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The id of the sealed connection that stored this device: the same sealed form
+    # submitted again (a double click, a replay) finds it spent instead of replacing
+    # the device and the recovery codes just shown.
+    connection_id: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
 
 
 class TwoStepAccount(Base):

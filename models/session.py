@@ -31,3 +31,21 @@ class UserSession(Base):
     end_reason: Mapped[str] = mapped_column(String(40), default="")
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class PendingSignIn(Base):
+    """A sign-in whose password was accepted and whose second step is not done yet.
+
+    The cookie holds a random token; this row is what makes it worth anything, and the
+    row is deleted by the conditional statement that completes the sign-in, so a copy
+    of the cookie cannot complete a second one. Cancel, logout and a password change
+    delete it too.
+    """
+
+    __tablename__ = "pending_sign_ins"
+
+    # SHA-256 of the random token in the signed cookie, as for sessions.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
