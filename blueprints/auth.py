@@ -110,13 +110,18 @@ def _second_step_page(
     ), status
 
 
+def _pending_sign_in_over() -> Response:
+    """Send a browser whose half-finished sign-in expired, ended or was used up to the start."""
+    abandon_second_step()
+    flash(message("otp.pending_expired"), "error")
+    return redirect(url_for("auth.login"), code=303)
+
+
 @bp.route("/login/otp", methods=["GET", "POST"])
 def login_otp() -> Response | tuple[str, int]:
     user = pending_user()
     if user is None:
-        abandon_second_step()
-        flash(message("otp.pending_expired"), "error")
-        return redirect(url_for("auth.login"), code=303)
+        return _pending_sign_in_over()
     form = SecondStepForm()
     if request.method == "GET":
         return _second_step_page(form, 200)
@@ -152,7 +157,9 @@ def login_otp() -> Response | tuple[str, int]:
             user_agent=request.headers.get("User-Agent", ""),
             days=settings.remember_days,
         )
-    finish_sign_in(user, remember=remember, method=method)
+    if not finish_sign_in(user, remember=remember, method=method):
+        # Another request with a copy of this cookie completed or ended the sign-in.
+        return _pending_sign_in_over()
     if result.recovery_codes_left is not None:
         left = result.recovery_codes_left
         key = "otp.recovery_low" if left <= 2 else "otp.recovery_used"
@@ -176,9 +183,7 @@ def login_connect() -> Response | tuple[str, int]:
     # A device connected since the password (by the user elsewhere, or an administrator)
     # ends the forced connection: the password alone must not replace it.
     if user is None or two_step.device_of(user.id) is not None:
-        abandon_second_step()
-        flash(message("otp.pending_expired"), "error")
-        return redirect(url_for("auth.login"), code=303)
+        return _pending_sign_in_over()
     settings = load_settings()
     now = utcnow()
     form = ConnectForm()
@@ -191,12 +196,15 @@ def login_connect() -> Response | tuple[str, int]:
         ip=client_ip(),
         is_post=request.method == "POST",
     )
-    db.session.commit()  # a failed attempt is on record; a success stored the device
+    if attempt.connected is None:
+        db.session.commit()  # a failed attempt stays on record
+    # A success commits below, with the pending sign-in used up in the same transaction.
     if attempt.expired:
         flash(message("otp.connection_expired"), "error")
         return redirect(url_for("auth.login_connect"), code=303)
     if attempt.connected is not None:
-        finish_sign_in(user, remember=bool(pending_value("remember")), method="connect")
+        if not finish_sign_in(user, remember=bool(pending_value("remember")), method="connect"):
+            return _pending_sign_in_over()
         return new_codes_page(
             user,
             attempt.connected.recovery_codes,

@@ -6,13 +6,11 @@ Flask-Login's login_user / logout_user. The rules themselves are in security.sig
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy.orm import lazyload
 from werkzeug.wrappers import Response
 
 from extensions import db, login_manager
@@ -102,15 +100,21 @@ def current_state() -> SignInState:
 
 
 def pending_user() -> User | None:
-    """Return the user whose password was accepted, while the second step is pending."""
+    """Return the user whose password was accepted, while the second step is pending.
+
+    The cookie alone is not enough: its pending sign-in must still be live on the
+    server, so a copy of the cookie is worthless once the sign-in completed or ended.
+    """
     if current_state() not in STEP_ENDPOINTS:
         return None
-    pending = _pending()
-    if pending is None:
-        return None
-    # Groups load when first read (where to go after signing in), not for the code page.
-    user = db.session.get(User, int(str(pending["user_id"])), options=[lazyload(User.groups)])
+    user = sessions.pending_sign_in_user(_pending_token(), now=utcnow())
     return user if user is not None and user.active else None
+
+
+def _pending_token() -> str | None:
+    pending = _pending()
+    token = pending.get("token") if pending else None
+    return token if isinstance(token, str) else None
 
 
 def pending_value(key: str) -> object:
@@ -120,15 +124,20 @@ def pending_value(key: str) -> object:
 
 
 def begin_second_step(user: User, state: SignInState, *, remember: bool, next_url: str) -> str:
-    """Hold only the pending user and a deadline; return the endpoint of the step to show."""
+    """Hold only the pending sign-in and a deadline; return the endpoint of the step to show.
+
+    Commits: the pending sign-in's server-side record must exist before its cookie does.
+    """
     signin.check_transition(current_state(), state)
+    now = utcnow()
+    token = sessions.open_pending_sign_in(user, now=now, lifetime=signin.PENDING_LIFETIME)
+    db.session.commit()
     # A renewed cookie session: nothing from before the password survives.
     session.clear()
     session[PENDING_KEY] = {
-        "id": secrets.token_urlsafe(16),
-        "user_id": user.id,
+        "token": token,
         "state": state.value,
-        "until": (utcnow() + signin.PENDING_LIFETIME).timestamp(),
+        "until": (now + signin.PENDING_LIFETIME).timestamp(),
         "remember": remember,
         "next": next_url,
     }
@@ -136,16 +145,31 @@ def begin_second_step(user: User, state: SignInState, *, remember: bool, next_ur
 
 
 def abandon_second_step() -> None:
-    """Forget a half-finished sign-in."""
+    """Forget a half-finished sign-in, on the server and in the browser; commits."""
+    sessions.discard_pending_sign_in(_pending_token())
+    db.session.commit()
     session.clear()
 
 
-def finish_sign_in(user: User, *, remember: bool, method: str = "password") -> None:
-    """Sign the user in with a renewed session; commits."""
-    signin.check_transition(current_state(), SignInState.SIGNED_IN)
+def finish_sign_in(user: User, *, remember: bool, method: str = "password") -> bool:
+    """Sign the user in with a renewed session; commits.
+
+    After a second step, the pending sign-in is used up by the same transaction: of two
+    requests carrying the same pending cookie, only one signs in. The other gets False,
+    with everything it did rolled back (a code it spent stays unspent).
+    """
+    state = current_state()
+    signin.check_transition(state, SignInState.SIGNED_IN)
+    now = utcnow()
+    if state is not SignInState.ANONYMOUS and not sessions.consume_pending_sign_in(
+        _pending_token(), now=now
+    ):
+        db.session.rollback()
+        session.clear()
+        return False
     token = signin.complete_sign_in(
         user,
-        now=utcnow(),
+        now=now,
         ip=client_ip(),
         user_agent=request.headers.get("User-Agent", ""),
         method=method,
@@ -158,6 +182,7 @@ def finish_sign_in(user: User, *, remember: bool, method: str = "password") -> N
     # Last, so that login_user reads the user before the commit expires it. Should the
     # commit fail, the cookie's token has no record and the next request is anonymous.
     db.session.commit()
+    return True
 
 
 def sign_out() -> None:
@@ -165,6 +190,8 @@ def sign_out() -> None:
     if current_user.is_authenticated:
         signin.sign_out(current_user, current_session_id(), now=utcnow(), ip=client_ip())
         db.session.commit()
+    elif _pending_token() is not None:
+        abandon_second_step()
     logout_user()
     session.clear()
 

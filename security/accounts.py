@@ -217,6 +217,8 @@ def set_password(
     ended = sessions.end_user_sessions(
         user.id, now=now, reason="password_changed", keep_session_id=keep_session_id
     )
+    # A password accepted before the change must not complete a sign-in after it.
+    sessions.end_pending_sign_ins(user.id)
     # A remembered computer must not outlive the password it was remembered with.
     db.session.execute(delete(RememberedDevice).where(RememberedDevice.user_id == user.id))
     events.record(

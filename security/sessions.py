@@ -7,10 +7,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import lazyload
 
 from extensions import db
-from models import User, UserSession
+from models import PendingSignIn, User, UserSession
 from security.text import neutralize
 
 # Writing last_seen on every request would make every page a write; once a
@@ -122,3 +123,65 @@ def mark_authenticated(session_id: str, *, now: datetime) -> None:
     record = db.session.get(UserSession, session_id)
     if record is not None:
         record.authenticated_at = now
+
+
+# --- the pending sign-in: password accepted, second step not done ----------------------
+
+
+def open_pending_sign_in(user: User, *, now: datetime, lifetime: timedelta) -> str:
+    """Record a half-finished sign-in on the server; return the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    # The user's own expired rows go here, so that the table holds only live ones.
+    db.session.execute(
+        delete(PendingSignIn)
+        .where(PendingSignIn.user_id == user.id, PendingSignIn.expires_at <= now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.add(
+        PendingSignIn(id=_digest(token), user_id=user.id, created_at=now, expires_at=now + lifetime)
+    )
+    return token
+
+
+def pending_sign_in_user(token: str | None, *, now: datetime) -> User | None:
+    """Return the user of a live pending sign-in, or None when it was used up or ended."""
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(
+        select(User)
+        .join(PendingSignIn, PendingSignIn.user_id == User.id)
+        .where(PendingSignIn.id == _digest(token), PendingSignIn.expires_at > now)
+        # Groups load when first read (where to go after signing in), not for the code page.
+        .options(lazyload(User.groups))
+    )
+
+
+def consume_pending_sign_in(token: str | None, *, now: datetime) -> bool:
+    """Use up a pending sign-in; only the one request whose DELETE removed the row wins."""
+    if not token or len(token) > 100:
+        return False
+    result = db.session.execute(
+        delete(PendingSignIn)
+        .where(PendingSignIn.id == _digest(token), PendingSignIn.expires_at > now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+def discard_pending_sign_in(token: str | None) -> None:
+    """End a pending sign-in (cancel, logout, a new password attempt)."""
+    if token and len(token) <= 100:
+        db.session.execute(
+            delete(PendingSignIn)
+            .where(PendingSignIn.id == _digest(token))
+            .execution_options(synchronize_session=False)
+        )
+
+
+def end_pending_sign_ins(user_id: int) -> None:
+    """End every pending sign-in of a user (the password they were started with changed)."""
+    db.session.execute(
+        delete(PendingSignIn)
+        .where(PendingSignIn.user_id == user_id)
+        .execution_options(synchronize_session=False)
+    )

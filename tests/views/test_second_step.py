@@ -39,7 +39,7 @@ def test_password_alone_does_not_sign_in_when_a_device_is_active(pending: Any, c
     with client.session_transaction() as session:
         assert "_user_id" not in session
         assert "sid" not in session
-        assert set(session["pending"]) == {"id", "user_id", "state", "until", "remember", "next"}
+        assert set(session["pending"]) == {"token", "state", "until", "remember", "next"}
 
 
 def test_no_page_is_reachable_while_the_second_step_is_pending(
