@@ -135,11 +135,13 @@ def connect() -> Response | tuple[str, int]:
     refusal = _two_step_switched_on()
     if refusal is not None:
         return refusal
-    # Replacing a device ("My mobile device has changed") needs a recent sign-in.
-    if two_step.device_of(current_user.id) is not None:
-        refusal = needs_recent_sign_in()
-        if refusal is not None:
-            return refusal
+    # Connecting a first device and replacing one ("My mobile device has changed") both need
+    # a recent sign-in: a hijacked session must not bind the attacker's authenticator (OWASP
+    # MFA cheat sheet). The forced connection at sign-in (/login/connect) follows the password
+    # and is a different view. A POST comes back to this page, whose GET is harmless.
+    refusal = require_recent_sign_in(url_for("mypage.connect"))
+    if refusal is not None:
+        return refusal
     settings = load_settings()
     now = utcnow()
     form = ConnectForm()

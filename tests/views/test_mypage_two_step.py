@@ -590,7 +590,7 @@ def test_reconnecting_needs_a_recent_sign_in_and_wipes_what_the_old_device_had(
     _make_stale(employee.id)
     assert _reauth_location(browser.get("/my/security/connect")) == "/my/security/connect"
     refused = browser.post("/my/security/connect", data={"code": totp_code()})
-    assert _reauth_location(refused) == "/my/security"
+    assert _reauth_location(refused) == "/my/security/connect"
 
     reauth = browser.get("/my/reauth?next=/my/security/connect")
     assert reauth.status_code == 200
@@ -637,6 +637,33 @@ def test_reconnecting_needs_a_recent_sign_in_and_wipes_what_the_old_device_had(
     assert not _signs_in_with(app, "employee", totp_code(at=utcnow() + timedelta(seconds=30)))
     assert _signs_in_with(app, "employee", new_codes[0])
     assert event_types("employee").count("otp_connected") == 2
+
+
+def test_a_first_connection_needs_a_recent_sign_in(
+    app: Flask, employee: Any, employee_client: FlaskClient, two_step_on: Any
+) -> None:
+    two_step_on()
+    _make_stale(employee.id)
+    # A session left open (or stolen) cannot bind someone else's authenticator.
+    assert _reauth_location(employee_client.get("/my/security/connect")) == "/my/security/connect"
+    refused = employee_client.post(
+        "/my/security/connect", data={"connection": "x", "code": totp_code()}
+    )
+    assert _reauth_location(refused) == "/my/security/connect"
+    assert _device_count() == 0 and _recovery_count(employee.id) == 0
+
+    right = employee_client.post(
+        "/my/reauth", data={"password": DEFAULT_PASSWORD, "next": "/my/security/connect"}
+    )
+    assert right.headers["Location"] == "/my/security/connect"
+    connect = _open_connect(employee_client)
+    response = employee_client.post(
+        "/my/security/connect",
+        data={"connection": connect.token, "code": _phone_code(connect.secret)},
+    )
+    assert response.status_code == 200
+    assert len(_new_codes(response)) == 10
+    assert _device_count() == 1
 
 
 # --- disabling and enabling -----------------------------------------------------------
