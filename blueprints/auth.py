@@ -199,6 +199,8 @@ def login_connect() -> Response | tuple[str, int]:
     if attempt.connected is None:
         db.session.commit()  # a failed attempt stays on record
     # A success commits below, with the pending sign-in used up in the same transaction.
+    if attempt.already_connected:
+        return _pending_sign_in_over()
     if attempt.expired:
         flash(message("otp.connection_expired"), "error")
         return redirect(url_for("auth.login_connect"), code=303)

@@ -51,6 +51,9 @@ class ConnectAttempt:
     pending: PendingConnection | None
     connected: two_step.Connected | None = None
     expired: bool = False
+    # The form's connection stored a device already (a second submission): the page
+    # must neither connect again nor show the secret again.
+    already_connected: bool = False
 
 
 def attempt_connection(
@@ -73,8 +76,8 @@ def attempt_connection(
         return ConnectAttempt(pending=None)
     try:
         pending = two_step.open_connection(form.connection.data or "", user, now=now)
-    except TwoStepError:
-        return ConnectAttempt(pending=None, expired=True)
+    except TwoStepError as error:
+        return _refused(error)
     if not form.validate_on_submit():
         return ConnectAttempt(pending=pending)
     try:
@@ -90,9 +93,20 @@ def attempt_connection(
             keep_session_id=keep_session_id,
         )
     except TwoStepError as error:
+        if error.key == ALREADY_CONNECTED:
+            return _refused(error)
         getattr(form, error.field or "code").errors = [error.text]
         return ConnectAttempt(pending=pending)
     return ConnectAttempt(pending=pending, connected=connected)
+
+
+ALREADY_CONNECTED = "otp.already_connected"
+
+
+def _refused(error: TwoStepError) -> ConnectAttempt:
+    if error.key == ALREADY_CONNECTED:
+        return ConnectAttempt(pending=None, already_connected=True)
+    return ConnectAttempt(pending=None, expired=True)
 
 
 def new_codes_page(

@@ -156,6 +156,9 @@ def connect() -> Response | tuple[str, int]:
         keep_session_id=current_session_id(),
     )
     db.session.commit()
+    if attempt.already_connected:
+        flash(message("otp.already_connected"), "info")
+        return redirect(url_for("mypage.security"), code=303)
     if attempt.expired:
         flash(message("otp.connection_expired"), "error")
         return redirect(url_for("mypage.connect"), code=303)

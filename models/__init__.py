@@ -9,6 +9,7 @@ from models.otp import (
     OtpSettings,
     RecoveryCode,
     RememberedDevice,
+    SpentConnection,
     TwoStepAccount,
 )
 from models.session import PendingSignIn, UserSession
@@ -31,6 +32,7 @@ __all__ = [
     "RememberedDevice",
     "SavedFormLayout",
     "SETTINGS_ROW_ID",
+    "SpentConnection",
     "TwoStepAccount",
     "Group",
     "User",

@@ -74,10 +74,6 @@ class OtpDevice(Base):
     disabled_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    # The id of the sealed connection that stored this device: the same sealed form
-    # submitted again (a double click, a replay) finds it spent instead of replacing
-    # the device and the recovery codes just shown.
-    connection_id: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
 
 
 class TwoStepAccount(Base):
@@ -112,6 +108,21 @@ class RecoveryCode(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     used_ip: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SpentConnection(Base):
+    """A sealed connection form that has stored a device, so it cannot store one again.
+
+    The same form submitted twice (a double click, a replay) would otherwise replace the
+    device and the recovery codes just shown, and a wrong code would show the secret
+    again. Rows older than the sealed form's lifetime are worthless and are deleted.
+    """
+
+    __tablename__ = "spent_connections"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    spent_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class RememberedDevice(Base):

@@ -22,6 +22,12 @@ MESSAGES: dict[str, str] = {
     "user.login_invalid": (
         "A login is 1 to 50 letters, digits or the characters . _ @ + - (no spaces)."
     ),
+    "user.login_mixed_script": (
+        "A login cannot mix letters of different alphabets, such as Latin with Cyrillic or Greek."
+    ),
+    "user.login_confusable": (
+        "This login looks like an existing login. Choose one that is clearly different."
+    ),
     "user.passwords_differ": "The two passwords differ.",
     "user.password_short": "A password needs at least {min} characters.",
     "user.created": "User {login} created.",
@@ -62,6 +68,9 @@ MESSAGES: dict[str, str] = {
         "This connection page has expired. A new secret has been made: scan the new QR code."
     ),
     "otp.connected": "Two-step authentication is connected.",
+    "otp.already_connected": (
+        "This device is already connected. The form was sent twice; nothing was changed."
+    ),
     "otp.clock_off": "Connected, but {offset}. Set your phone's time to be set automatically.",
     "otp.no_device": "No device is connected.",
     "otp.secret_unreadable": (

@@ -17,6 +17,7 @@ from typing import Any, Literal, cast
 
 from sqlalchemy import and_, case, delete, func, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import (
@@ -24,6 +25,7 @@ from models import (
     OtpSettings,
     RecoveryCode,
     RememberedDevice,
+    SpentConnection,
     TwoStepAccount,
     User,
 )
@@ -177,6 +179,8 @@ class PendingConnection:
     secret: bytes
     params: OtpParams
     source: str
+    # Names this connection, so that its first success spends it (SpentConnection).
+    connection_id: str
 
     def seal(self, now: datetime) -> str:
         """Encrypt the pending connection for the page's hidden field (never a cookie)."""
@@ -189,6 +193,7 @@ class PendingConnection:
             "t": self.params.t0,
             "a": self.params.algorithm,
             "src": self.source,
+            "c": self.connection_id,
         }
         return keys.secret_box().seal(json.dumps(payload).encode(), now=now)
 
@@ -213,7 +218,11 @@ def new_connection(
         algorithm=cast(Literal["SHA1", "SHA256", "SHA512"], algorithm),
     )
     return PendingConnection(
-        user_id=user.id, secret=secret or otp.new_secret(), params=params, source=source
+        user_id=user.id,
+        secret=secret or otp.new_secret(),
+        params=params,
+        source=source,
+        connection_id=secrets.token_hex(16),
     )
 
 
@@ -225,8 +234,12 @@ def open_connection(token: str, user: User, *, now: datetime) -> PendingConnecti
         )
     except (SecretBoxError, ValueError):
         raise TwoStepError("otp.connection_expired") from None
-    if payload.get("u") != user.id:
+    connection_id = payload.get("c")
+    if payload.get("u") != user.id or not isinstance(connection_id, str):
         raise TwoStepError("otp.connection_expired")
+    if db.session.get(SpentConnection, connection_id) is not None:
+        # Already stored a device: never show its secret again, never store it twice.
+        raise TwoStepError("otp.already_connected")
     return PendingConnection(
         user_id=user.id,
         secret=bytes.fromhex(payload["s"]),
@@ -238,6 +251,7 @@ def open_connection(token: str, user: User, *, now: datetime) -> PendingConnecti
             algorithm=payload["a"],
         ),
         source=payload["src"],
+        connection_id=connection_id,
     )
 
 
@@ -311,6 +325,7 @@ def confirm_connection(
             raise TwoStepError("otp.code_wrong", "code")
         last_step, drift = match.step, match.drift
 
+    _spend_connection(pending, now=now)
     _remove_device_data(user.id)
     device = OtpDevice(
         user_id=user.id,
@@ -351,6 +366,27 @@ def confirm_connection(
     )
     offset = otp.describe_clock_offset(drift, params.period) if params.kind == "totp" else None
     return Connected(device=device, recovery_codes=codes, clock_offset=offset)
+
+
+def _spend_connection(pending: PendingConnection, *, now: datetime) -> None:
+    """Mark the sealed connection used, or refuse: of two submissions only one stores.
+
+    The insert of its id is the race's referee: a second submission, even a concurrent
+    one in another process, fails on the primary key (it waits for the first to commit
+    on PostgreSQL; SQLite serialises the writers).
+    """
+    db.session.execute(
+        delete(SpentConnection).where(
+            SpentConnection.spent_at < now - timedelta(seconds=CONNECTION_MAX_AGE)
+        )
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                SpentConnection(id=pending.connection_id, user_id=pending.user_id, spent_at=now)
+            )
+    except IntegrityError:
+        raise TwoStepError("otp.already_connected") from None
 
 
 def _record_connect_failure(user: User, actor: User, now: datetime, ip: str) -> None:

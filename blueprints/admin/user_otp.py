@@ -233,6 +233,9 @@ def user_otp_connect(user_id: int) -> Response | tuple[str, int]:
     )
     # Only a failure event can be pending when no device was connected: keep it on record.
     db.session.commit()
+    if attempt.already_connected:
+        flash(message("otp.already_connected"), "info")
+        return redirect(tab_url(user), code=303)
     if attempt.expired:
         flash(message("otp.connection_expired"), "error")
         return redirect(

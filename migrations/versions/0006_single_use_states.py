@@ -2,7 +2,7 @@
 
 A pending sign-in (password accepted, second step not done) gets a server-side row that
 the completing statement deletes, so a copied cookie cannot complete a second sign-in.
-A device remembers the sealed connection that stored it, so the same sealed form
+A sealed connection form that stored a device is recorded as spent, so the same form
 submitted again is answered "already connected" instead of replacing the device.
 
 Revision ID: 0006_single_use_states
@@ -38,17 +38,27 @@ def upgrade():
     )
     with op.batch_alter_table("pending_sign_ins", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_pending_sign_ins_user_id"), ["user_id"], unique=False)
-    with op.batch_alter_table("otp_devices", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("connection_id", sa.String(length=32), nullable=True))
-        batch_op.create_unique_constraint(
-            batch_op.f("uq_otp_devices_connection_id"), ["connection_id"]
+
+    op.create_table(
+        "spent_connections",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("spent_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_spent_connections_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_spent_connections")),
+    )
+    with op.batch_alter_table("spent_connections", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_spent_connections_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_spent_connections_spent_at"), ["spent_at"], unique=False
         )
 
 
 def downgrade():
-    with op.batch_alter_table("otp_devices", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_otp_devices_connection_id"), type_="unique")
-        batch_op.drop_column("connection_id")
-    with op.batch_alter_table("pending_sign_ins", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_pending_sign_ins_user_id"))
+    op.drop_table("spent_connections")
     op.drop_table("pending_sign_ins")
