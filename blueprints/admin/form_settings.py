@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from blueprints.admin import bp
 from blueprints.errors import render_error
-from blueprints.signin_session import client_ip
+from blueprints.signin_session import client_ip, require_recent_sign_in
 from extensions import db
 from forms.form_settings import LayoutSubmission, parse_layout_form, parse_scope
 from models import utcnow
@@ -57,6 +57,20 @@ def _unknown_form() -> tuple[str, int]:
     return render_error(404, message("layout.unknown_form"))
 
 
+def _default_needs_recent_sign_in(form_id: str, scope: Scope) -> Response | None:
+    """Ask for the password again before the default for everyone changes.
+
+    The common default decides what every administrator sees (it can hide the two-step tab
+    from all of them); one's own settings change nothing for others and are not asked.
+    """
+    if scope != "default":
+        return None
+    back = url_for(
+        "admin.form_settings", form_id=form_id, scope="default", return_to=_return_to(form_id)
+    )
+    return require_recent_sign_in(back)
+
+
 @bp.route("/form-settings/<form_id>", methods=["GET", "POST"])
 def form_settings(form_id: str) -> Response | tuple[str, int]:
     if not form_layouts.is_known_form(form_id):
@@ -83,6 +97,9 @@ def form_settings(form_id: str) -> Response | tuple[str, int]:
             form_layouts.add_section(entries, action.numbers[0])
         return _dialog(form_id, entries, scope, [], 200)
 
+    refusal = _default_needs_recent_sign_in(form_id, scope)
+    if refusal is not None:
+        return refusal
     try:
         layout = form_layouts.layout_from_entries(form_id, submission.entries)
         form_layouts.save_layout(
@@ -114,6 +131,9 @@ def form_settings_reset(form_id: str) -> Response | tuple[str, int]:
     scope = parse_scope(request.form.get("scope"))
     if scope is None:
         return render_error(400, message("layout.bad_scope"))
+    refusal = _default_needs_recent_sign_in(form_id, scope)
+    if refusal is not None:
+        return refusal
     try:
         deleted = form_layouts.reset_layout(
             form_id, scope=scope, actor=current_user, now=utcnow(), ip=client_ip()

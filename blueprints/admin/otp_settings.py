@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from blueprints.admin import bp
-from blueprints.signin_session import client_ip
+from blueprints.signin_session import client_ip, require_recent_sign_in
 from extensions import db
 from forms.auth import SubmitOnlyForm
 from forms.otp_settings import OtpParametersForm
@@ -103,6 +103,11 @@ def otp_settings() -> Response | tuple[str, int]:
     active_tab = PARAMETERS_TAB if layout.tab(PARAMETERS_TAB) else active_tab
     if any(field.errors for field in form):
         return _render(form, layout, active_tab, 400)
+    # The Parameters decide who must use two-step and how hard guessing is: a session left
+    # open must give the password again. Bad input is shown first, since it changes nothing.
+    refusal = require_recent_sign_in(url_for("admin.otp_settings", tab=active_tab))
+    if refusal is not None:
+        return refusal
     try:
         changed = update_parameters(
             form.parameters(), now=utcnow(), actor=current_user, ip=client_ip()
@@ -124,6 +129,10 @@ def _switch(enabled: bool) -> Response | tuple[str, int]:
         form_view = OtpParametersForm(formdata=None)
         form_view.fill(current_parameters(load_settings()))
         return _render(form_view, _with_state_tab(_layout()), STATE_TAB, 400)
+    # Switching two-step off (or on) for everyone needs a recent sign-in.
+    refusal = require_recent_sign_in(url_for("admin.otp_settings", tab=STATE_TAB))
+    if refusal is not None:
+        return refusal
     set_enabled(enabled, now=utcnow(), actor=current_user, ip=client_ip())
     db.session.commit()
     flash(message("otp.enabled_globally" if enabled else "otp.disabled_globally"), "success")

@@ -7,10 +7,10 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from blueprints.admin import bp, requires_right, user_otp
-from blueprints.signin_session import client_ip
+from blueprints.signin_session import client_ip, require_recent_sign_in
 from extensions import db
 from forms.admin import UserFilterForm, UserForm
-from models import User, utcnow
+from models import EMPLOYEES_GROUP_ID, User, utcnow
 from security import accounts, directory
 from security.accounts import AccountError, Profile
 from security.form_layouts import FormLayout, resolved_layout
@@ -75,6 +75,28 @@ def _profile(form: UserForm) -> Profile:
     )
 
 
+# Which submissions ask for the password again when the administrator's sign-in is older than
+# REAUTH_MINUTES. Asked only when the submission really changes something sensitive, so that
+# an ordinary edit (a name, an e-mail) still works from a session left open:
+# - on the profile form, a new password or any change of group membership: groups give
+#   rights (Administrators above all) and decide who must use two-step;
+# - on the new-user form, a group that gives a right: a new account with a password its
+#   creator knows is a way in, but without rights it reaches only its own My page. (Creating
+#   a user with a password is not setting another user's password: nobody held the account.)
+def _groups_change(user: User, group_ids: list[int]) -> bool:
+    # Every user is in Employees whatever the form says (see accounts.update_user).
+    wanted = set(group_ids) | {EMPLOYEES_GROUP_ID}
+    return wanted != {group.id for group in user.groups}
+
+
+def _grants_rights(group_ids: list[int]) -> bool:
+    return any(
+        group.is_admin or group.can_manage_otp
+        for group in directory.all_groups()
+        if group.id in group_ids
+    )
+
+
 @bp.route("/users/new", methods=["GET", "POST"])
 def new_user() -> Response | tuple[str, int]:
     form = UserForm()
@@ -89,6 +111,10 @@ def new_user() -> Response | tuple[str, int]:
     else:
         _keep_hidden_fields(form, layout, None)
     if form.validate_on_submit():
+        if _grants_rights(form.groups.data or []):
+            refusal = require_recent_sign_in(url_for("admin.new_user", tab=active_tab))
+            if refusal is not None:
+                return refusal
         if not form.password.data:
             form.password.errors = [message("form.required")]
         else:
@@ -147,6 +173,12 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
+            if form.password.data or _groups_change(user, form.groups.data or []):
+                refusal = require_recent_sign_in(
+                    url_for("admin.edit_user", user_id=user_id, tab=active_tab)
+                )
+                if refusal is not None:
+                    return refusal
             try:
                 changed = accounts.update_user(
                     user,
