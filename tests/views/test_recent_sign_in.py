@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from test_admin_otp_settings import _valid
 from test_form_settings import dialog_fields, with_changes
-from web_support import DEFAULT_PASSWORD, snapshot
+from web_support import DEFAULT_PASSWORD, csrf_token_from, sign_in, snapshot
 
 from extensions import db
 from models import ADMINISTRATORS_GROUP_ID, SavedFormLayout, User, UserSession, utcnow
@@ -242,3 +242,30 @@ def test_ordinary_edits_from_a_stale_sign_in_are_not_asked(
     personal = admin_client.post(DIALOG, data={**fields, "scope": "personal"})
     assert personal.status_code == 303 and _reauth_next(personal) is None
     assert _default_layouts() == 0 and len(snapshot()["form_layouts"]) == 1
+
+
+@pytest.mark.settings(WTF_CSRF_ENABLED=True)
+def test_with_csrf_on_the_password_step_leads_back_to_a_working_form(app: Any, admin: User) -> None:
+    browser = app.test_client()
+    assert sign_in(browser, "admin").status_code == 303
+    _switch_on(admin)
+    _make_stale(admin.id)
+    page = browser.get("/admin/security/otp?tab=state").get_data(as_text=True)
+    refused = browser.post(
+        "/admin/security/otp/disable", data={"csrf_token": csrf_token_from(page)}
+    )
+    back = _reauth_next(refused)
+    assert back == "/admin/security/otp?tab=state"
+    assert load_settings().enabled is True
+
+    reauth = browser.get(refused.headers["Location"]).get_data(as_text=True)
+    again = browser.post(
+        "/my/reauth",
+        data={"csrf_token": csrf_token_from(reauth), "password": DEFAULT_PASSWORD, "next": back},
+    )
+    assert again.headers["Location"] == back
+    page = browser.get(back).get_data(as_text=True)
+    done = browser.post("/admin/security/otp/disable", data={"csrf_token": csrf_token_from(page)})
+    assert done.status_code == 303 and _reauth_next(done) is None
+    db.session.expire_all()
+    assert load_settings().enabled is False
