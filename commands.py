@@ -60,11 +60,12 @@ def ensure_admin_command() -> None:
     if has_admin is not None:
         click.echo("An administrator exists already.")
         return
+    create_one = "Create one with: flask --app app users create LOGIN --password PW --admin"
     if find_by_login("admin") is not None:
         # Exit 0 so that `make run` still serves; the operator is told what to do.
         click.echo(
             "No administrator exists, and the login admin belongs to a user who is not one. "
-            "Create one with: flask --app app users create LOGIN --password PW --admin"
+            + create_one
         )
         return
     given = os.environ.get("ADMIN_PASSWORD", "")
@@ -75,6 +76,9 @@ def ensure_admin_command() -> None:
         )
     except AccountError as error:
         db.session.rollback()
+        if error.key == "user.login_confusable":
+            click.echo(f"No administrator exists, and admin is refused: {error.text} {create_one}")
+            return
         raise click.ClickException(error.text) from None
     db.session.commit()
     if given:

@@ -19,6 +19,7 @@ from sqlalchemy import func, insert, literal, select
 from extensions import db
 from models import EMPLOYEES_GROUP_ID, OtpDevice, TwoStepAccount, User, user_groups, utcnow
 from security import keys, otp
+from security.accounts import login_key, login_skeleton
 from security.passwords import hash_password
 
 dev_cli = AppGroup("dev", help="Development helpers: seed data for load tests and benchmarks.")
@@ -90,7 +91,8 @@ def seed_users_command(count: int, password: str, otp_fraction: float, otp_type:
             login = seed_login(number)
             yield {
                 "login": login,
-                "login_key": login,
+                "login_key": login_key(login),
+                "login_skeleton": login_skeleton(login),
                 "email": f"{login}@example.test",
                 "name": FIRST_NAMES[number % len(FIRST_NAMES)],
                 "last_name": LAST_NAMES[number % len(LAST_NAMES)],

@@ -71,6 +71,12 @@ class User(Base):
     login: Mapped[str] = mapped_column(String(LOGIN_MAX))
     # casefold() of the login: uniqueness and look-up ignore case on every database.
     login_key: Mapped[str] = mapped_column(String(LOGIN_MAX * 3), unique=True)
+    # What the login looks like (security.accounts.login_skeleton): no two logins may
+    # look alike. NULL only for a user whose login already resembled an earlier one's
+    # when migration 0007 filled the column. Folding and decomposing can lengthen a login.
+    login_skeleton: Mapped[str | None] = mapped_column(
+        String(LOGIN_MAX * 4), unique=True, nullable=True
+    )
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), default="", index=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX), default="")
     last_name: Mapped[str] = mapped_column(String(NAME_MAX), default="")

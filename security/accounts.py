@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,37 @@ from security.text import has_control_characters
 
 LOGIN_PATTERN = re.compile(rf"^[\w.@+-]{{1,{LOGIN_MAX}}}$")
 
+# Clear homoglyphs of Latin letters, taken from Unicode TR39 confusables.txt (source →
+# prototype) and kept to letters that look the same in ordinary screen fonts: no digits
+# (0/o, 1/l) and no I/l, which would refuse too many honest logins. Capitals are listed
+# apart because the skeleton maps before folding case: `КАТЕ` in Cyrillic meets `kate`.
+_PROTOTYPES = str.maketrans(
+    {
+        # Cyrillic
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "ѕ": "s",
+        "і": "i", "ј": "j", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l",
+        "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P",
+        "С": "C", "Т": "T", "У": "Y", "Х": "X", "Ѕ": "S", "І": "I", "Ј": "J", "Һ": "H",
+        "Ӏ": "l", "Ԛ": "Q", "Ԝ": "W",
+        # Greek
+        "α": "a", "ι": "i", "ν": "v", "ο": "o", "ρ": "p",
+        "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+        "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+        # Latin letters that pass for plainer ones
+        "ı": "i", "ȷ": "j", "ɑ": "a", "ɡ": "g", "ɩ": "i",
+    }
+)  # fmt: skip
+# The dot of İ (I + U+0307 once decomposed) vanishes on a lower-case i or j.
+_DOT_ABOVE = re.compile("(?<=[iIjJ])\u0307")
+
+# Scripts a single login may combine: TR39's "highly restrictive" level allows Latin
+# with the scripts written alongside it in Chinese, Japanese and Korean, nothing else.
+_SCRIPT_COMBINATIONS = (
+    frozenset({"LATIN", "CJK", "HIRAGANA", "KATAKANA", "KATAKANA-HIRAGANA"}),
+    frozenset({"LATIN", "CJK", "BOPOMOFO"}),
+    frozenset({"LATIN", "CJK", "HANGUL"}),
+)
+
 
 class AccountError(Refusal):
     """A change to an account that breaks a rule."""
@@ -37,15 +69,62 @@ class Profile:
     last_name: str = ""
 
 
+def normalize_login(login: str) -> str:
+    """Return the login as stored and shown: NFKC (full-width and other variants folded)."""
+    return unicodedata.normalize("NFKC", login).strip()
+
+
 def login_key(login: str) -> str:
-    """Return the case-insensitive form of a login used for uniqueness and look-up."""
-    return login.strip().casefold()
+    """Return the form of a login used for uniqueness and look-up: NFKC, case-folded."""
+    # NFKC again after casefold(), as Unicode's NFKC_Casefold: folding can decompose.
+    return unicodedata.normalize("NFKC", normalize_login(login).casefold())
+
+
+def login_skeleton(login: str) -> str:
+    """Return what a login looks like: confusable letters mapped to Latin (TR39 skeleton)."""
+    decomposed = unicodedata.normalize("NFD", normalize_login(login))
+    mapped = _DOT_ABOVE.sub("", decomposed.translate(_PROTOTYPES))
+    return unicodedata.normalize("NFC", mapped.casefold())
+
+
+def login_scripts(login: str) -> set[str]:
+    """Return the scripts of a login's letters (LATIN, CYRILLIC, GREEK, CJK, …)."""
+    scripts = set()
+    for char in normalize_login(login):
+        if not char.isalpha():
+            continue
+        # A letter's name starts with its script; modifier letters belong to none.
+        script = unicodedata.name(char, "").split(" ", 1)[0]
+        if script and script != "MODIFIER":
+            scripts.add(script)
+    return scripts
+
+
+def is_mixed_script(login: str) -> bool:
+    """Tell whether a login mixes scripts, such as Latin with Cyrillic or Greek."""
+    scripts = login_scripts(login)
+    return len(scripts) > 1 and not any(scripts <= allowed for allowed in _SCRIPT_COMBINATIONS)
 
 
 def check_login(login: str) -> None:
-    """Refuse a login that is empty, overlong or holds characters a login cannot have."""
+    """Refuse a (normalised) login that is malformed, overlong or mixes scripts."""
     if not LOGIN_PATTERN.fullmatch(login):
         raise AccountError("user.login_invalid", "login")
+    if is_mixed_script(login):
+        raise AccountError("user.login_mixed_script", "login")
+
+
+def _check_login_free(login: str, owner: User | None = None) -> None:
+    """Refuse a login that another user has, whatever its case, or that looks like theirs."""
+    taken = find_by_login(login)
+    if taken is not None and taken is not owner:
+        raise AccountError("user.login_taken", "login")
+    statement = select(User.id).where(User.login_skeleton == login_skeleton(login))
+    if owner is not None:
+        statement = statement.where(User.id != owner.id)
+    if db.session.scalar(statement.limit(1)) is not None:
+        # Which login it resembles is not said: the form must not probe for logins.
+        raise AccountError("user.login_confusable", "login")
 
 
 def check_password_rules(password: str, field: str = "password") -> None:
@@ -71,7 +150,7 @@ def _check_profile(profile: Profile) -> None:
 
 
 def find_by_login(login: str) -> User | None:
-    """Return the user with this login, whatever its case."""
+    """Return the user with this login, whatever its case or width; never a look-alike."""
     if len(login) > LOGIN_MAX * 2:
         return None
     # Groups load when first read: a sign-in with a device never needs them.
@@ -99,15 +178,15 @@ def create_user(
     ip: str = "",
 ) -> User:
     """Create a user, always in Employees; the caller commits."""
-    login = login.strip()
+    login = normalize_login(login)
     check_login(login)
     check_password_rules(password)
     _check_profile(profile)
-    if find_by_login(login) is not None:
-        raise AccountError("user.login_taken", "login")
+    _check_login_free(login)
     user = User(
         login=login,
         login_key=login_key(login),
+        login_skeleton=login_skeleton(login),
         email=profile.email.strip(),
         name=profile.name.strip(),
         last_name=profile.last_name.strip(),
@@ -142,13 +221,16 @@ def update_user(
     new_password: str = "",
 ) -> list[str]:
     """Apply an administrator's changes to a user; return the names of what changed."""
-    login = login.strip()
-    check_login(login)
+    login = normalize_login(login)
+    renamed = login != user.login
+    if renamed:
+        # An unchanged login is kept as it is, even one from before these rules.
+        check_login(login)
     _check_profile(profile)
     if new_password:
         check_password_rules(new_password)
-    if login_key(login) != user.login_key and find_by_login(login) is not None:
-        raise AccountError("user.login_taken", "login")
+    if renamed:
+        _check_login_free(login, owner=user)
     groups = _groups_by_id(group_ids)
     if user.id == actor.id and not active:
         raise AccountError("user.cannot_block_self", "active")
@@ -165,7 +247,9 @@ def update_user(
         if getattr(user, field) != value:
             setattr(user, field, value)
             changed.append(field)
-    user.login_key = login_key(login)
+    if renamed:
+        user.login_key = login_key(login)
+        user.login_skeleton = login_skeleton(login)
     if [group.id for group in user.groups] != [group.id for group in groups]:
         user.groups = groups
         changed.append("groups")

@@ -131,3 +131,49 @@ def test_the_cli_upgrades_the_database(fresh_app: Flask) -> None:
     assert {"users", "groups", "user_groups", "user_sessions", "events"} <= set(
         inspect(db.engine).get_table_names()
     )
+
+
+def test_0007_fills_skeletons_and_keeps_the_older_of_two_look_alikes(fresh_app: Flask) -> None:
+    from flask_migrate import upgrade
+
+    from extensions import db
+
+    upgrade(revision="0006_single_use_states")
+    logins = [
+        "admin",
+        "\u0430dmin",
+        "\uff4d\uff41\uff58",
+        "jo",
+        "\uff4a\uff4f",
+        "\u0438\u0432\u0430\u043d",
+    ]
+    with db.engine.begin() as connection:
+        for number, login in enumerate(logins, start=1):
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, login, login_key, email, name, last_name, active,"
+                    " password_hash, created_at) VALUES (:id, :login, :key, '', '', '', :yes,"
+                    " 'x', :now)"
+                ),
+                {
+                    "id": number,
+                    "login": login,
+                    "key": login.casefold(),
+                    "yes": True,
+                    "now": "2026-11-30 10:00:00",
+                },
+            )
+    upgrade()
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT login, login_key, login_skeleton FROM users ORDER BY id")
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("admin", "admin", "admin"),
+        ("\u0430dmin", "\u0430dmin", None),  # looks like admin, who came first
+        ("\uff4d\uff41\uff58", "max", "max"),  # full width: its key is now plain
+        ("jo", "jo", "jo"),
+        ("\uff4a\uff4f", "\uff4a\uff4f", None),  # jo in full width: left for a rename
+        ("\u0438\u0432\u0430\u043d", "\u0438\u0432\u0430\u043d", "\u0438\u0432a\u043d"),
+    ]
+    assert _differences() == []
