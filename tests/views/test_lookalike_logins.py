@@ -155,3 +155,19 @@ def test_ensure_admin_explains_a_look_alike_of_admin(runner: Any, make_user: Any
     assert message("user.login_confusable") in result.output
     assert "users create LOGIN --password PW --admin" in result.output
     assert _user_count() == 1
+
+
+def test_a_look_alike_from_before_the_rules_can_still_be_blocked(
+    admin_client: Any, admin: Any, make_user: Any
+) -> None:
+    from extensions import db
+
+    # As migration 0007 leaves it: the later of two look-alikes keeps no skeleton.
+    old = make_user("placeholder")
+    old.login, old.login_key, old.login_skeleton = CYRILLIC_A_ADMIN, CYRILLIC_A_ADMIN, None
+    db.session.commit()
+    response = admin_client.post(
+        f"/admin/users/{old.id}", data={"login": CYRILLIC_A_ADMIN, "groups": [2]}
+    )
+    assert response.status_code == 303
+    assert not _user(CYRILLIC_A_ADMIN).active
