@@ -82,6 +82,14 @@ MESSAGES: dict[str, str] = {
     "otp.mandatory_no_disable": (
         "Two-step authentication is mandatory for your account; you cannot disable it."
     ),
+    "otp.own_mandatory": (
+        "Two-step authentication is mandatory for your account: nobody changes their own. "
+        "Ask another administrator."
+    ),
+    "otp.mandatory_needs_days": (
+        "Two-step authentication is mandatory for this user: a switch-off until re-enabled "
+        "would still ask for the code. Choose 1 to {max} days."
+    ),
     "otp.disabled": "Two-step authentication is disabled until {until}.",
     "otp.disabled_forever": "Two-step authentication is disabled until it is enabled again.",
     "otp.reenabled": "Two-step authentication is enabled again.",
@@ -155,6 +163,10 @@ MESSAGES: dict[str, str] = {
     "layout.otp_after_save": "Two-step authentication becomes available after the user is saved.",
     # Access
     "access.denied": "You do not have permission to open this page.",
+    # Requests
+    "request.form_only": "This address accepts form submissions only.",
+    # Event log
+    "events.repeated": "{count} times within a minute",
 }
 
 

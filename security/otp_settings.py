@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from extensions import db
-from models import SETTINGS_ROW_ID, Group, OtpSettings, User
+from models import SETTINGS_ROW_ID, Group, OtpSettings, RememberedDevice, User
 from security import events
 from security.text import has_control_characters
 
@@ -110,6 +110,7 @@ def update_parameters(parameters: Parameters, *, now: datetime, actor: User, ip:
                 setattr(settings, field.name, ",".join(str(group) for group in sorted(new)))
             else:
                 setattr(settings, field.name, new)
+    _bound_remembered_computers(before, parameters)
     if changed:
         events.record(
             events.OTP_SETTINGS_CHANGED,
@@ -119,6 +120,20 @@ def update_parameters(parameters: Parameters, *, now: datetime, actor: User, ip:
             details={"changed": "; ".join(changed)},
         )
     return changed
+
+
+def _bound_remembered_computers(before: Parameters, after: Parameters) -> None:
+    """Make remembered computers follow the setting at once, not when they expire.
+
+    Switched off: every remembered computer is forgotten. Fewer days: each one ends that
+    many days after it was remembered (the sign-in checks the same bound).
+    """
+    if before.allow_remember and not after.allow_remember:
+        db.session.execute(delete(RememberedDevice))
+    elif after.remember_days < before.remember_days:
+        limit = timedelta(days=after.remember_days)
+        for record in db.session.scalars(select(RememberedDevice)):
+            record.expires_at = min(record.expires_at, record.created_at + limit)
 
 
 def _show(value: object) -> str:

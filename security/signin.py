@@ -69,10 +69,15 @@ def second_step_for(user: User, *, now: datetime, ip: str, remembered: bool) -> 
         return SignInState.SIGNED_IN
     device = two_step.device_of(user.id)
     if device is not None:
-        if two_step.device_is_active(device, now) and not remembered:
+        if remembered:
+            return SignInState.SIGNED_IN
+        if two_step.device_is_active(device, now):
             return SignInState.AWAITING_CODE
-        # A remembered computer, or a device an administrator switched off for a while.
-        return SignInState.SIGNED_IN
+        # Switched off: the password alone lets the user in, unless two-step is mandatory
+        # for them and the switch-off has no end date (see two_step.device_applies).
+        mandatory = two_step.is_mandatory_for(user, settings, two_step.account_of(user.id), now)
+        applies = two_step.device_applies(device, mandatory=mandatory, now=now)
+        return SignInState.AWAITING_CODE if applies else SignInState.SIGNED_IN
     if two_step.is_mandatory_for(user, settings, two_step.account_of(user.id), now):
         account = two_step.start_grace_if_needed(user, now=now, settings=settings, ip=ip)
         if account.grace_deadline is not None and account.grace_deadline <= now:

@@ -32,6 +32,7 @@ from models import (
 from security import events, keys, otp, recovery_codes, sessions
 from security.messages import Refusal
 from security.otp import OtpParams, TotpMatch
+from security.otp_settings import load_settings
 from security.secret_box import SecretBoxError
 from security.text import neutralize
 
@@ -110,6 +111,16 @@ def device_is_active(device: OtpDevice, now: datetime) -> bool:
     return device.enabled or (device.disabled_until is not None and device.disabled_until <= now)
 
 
+def device_applies(device: OtpDevice, *, mandatory: bool, now: datetime) -> bool:
+    """Tell whether a device asks for codes at sign-in.
+
+    Under mandatory two-step only an administrator's temporary switch-off, with its end
+    date, lets the password alone in: a device switched off "until re-enabled" (by its
+    owner before two-step became mandatory for them) still asks for the code.
+    """
+    return device_is_active(device, now) or (mandatory and device.disabled_until is None)
+
+
 def is_locked(account: TwoStepAccount | None, now: datetime) -> bool:
     """Tell whether the second step is locked for the account at `now`."""
     return bool(account and account.locked_until and account.locked_until > now)
@@ -124,10 +135,7 @@ def is_mandatory_for(
     user: User, settings: OtpSettings, account: TwoStepAccount | None, now: datetime
 ) -> bool:
     """Tell whether two-step is mandatory for the user at `now`."""
-    if not (settings.enabled and settings.mandatory):
-        return False
-    wanted = set(settings.mandatory_group_ids)
-    return any(group.id in wanted for group in user.groups) and not is_exempt(account, now)
+    return is_bound_by_mandatory(user, settings) and not is_exempt(account, now)
 
 
 def status_of(
@@ -141,7 +149,14 @@ def status_of(
     if is_locked(account, now):
         return Status.LOCKED
     if device is not None:
-        return Status.ACTIVE if device_is_active(device, now) else Status.DISABLED
+        mandatory = not device_is_active(device, now) and is_mandatory_for(
+            user, settings, account, now
+        )
+        return (
+            Status.ACTIVE
+            if device_applies(device, mandatory=mandatory, now=now)
+            else Status.DISABLED
+        )
     if is_mandatory_for(user, settings, account, now):
         deadline = account.grace_deadline if account else None
         if deadline is not None and deadline <= now:
@@ -522,6 +537,8 @@ def verify_sign_in_code(
     recovery = recovery_codes.normalize_code(text) if otp_code is None else None
     if otp_code is None and recovery is None:
         return CodeResult(Outcome.MALFORMED)
+    # Only a device that mandatory two-step made ask for its code gets here switched off.
+    switched_off = device is not None and not device_is_active(device, now)
     accepted = False
     # The events wait in the session and go in with the others in one batch at the
     # commit: the spend below does not depend on them.
@@ -551,6 +568,8 @@ def verify_sign_in_code(
             .values(failed_attempts=0)
             .execution_options(synchronize_session=False)
         )
+    if switched_off:
+        _switch_back_on(user, now=now, ip=ip)
     if recovery is not None:
         left = recovery_codes_left(user.id)
         events.record(
@@ -564,6 +583,24 @@ def verify_sign_in_code(
         return CodeResult(Outcome.RECOVERY_ACCEPTED, recovery_codes_left=left)
     events.record(events.OTP_CODE_ACCEPTED, now=now, ip=ip, actor=user, subject=user)
     return CodeResult(Outcome.ACCEPTED)
+
+
+def _switch_back_on(user: User, *, now: datetime, ip: str) -> None:
+    """Re-enable a device whose code mandatory two-step asked for at sign-in."""
+    db.session.execute(
+        update(OtpDevice)
+        .where(OtpDevice.user_id == user.id)
+        .values(enabled=True, disabled_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    events.record(
+        events.OTP_REENABLED,
+        now=now,
+        ip=ip,
+        actor=user,
+        subject=user,
+        details={"reason": "mandatory"},
+    )
 
 
 def register_failure(
@@ -647,20 +684,15 @@ def disable(
     device = _require_device(user)
     if not 0 <= days <= MAX_DISABLE_DAYS:
         raise TwoStepError("otp.disable_days", "days", max=MAX_DISABLE_DAYS)
+    mandatory = is_mandatory_for(user, settings, account_of(user.id), now)
     # Nobody switches off their own mandatory two-step, whatever their rights; another
     # administrator may, and so may the command line (actor None) in an emergency.
-    if actor is not None and actor.id == user.id:
-        if is_mandatory_for(user, settings, account_of(user.id), now):
-            events.record(
-                events.OTP_DISABLED,
-                now=now,
-                ip=ip,
-                actor=actor,
-                subject=user,
-                outcome=events.REFUSED,
-                details={"reason": "mandatory"},
-            )
-            raise TwoStepError("otp.mandatory_no_disable")
+    if mandatory:
+        _refuse_own_mandatory(user, actor, events.OTP_DISABLED, now=now, ip=ip)
+    if mandatory and not days:
+        # Under mandatory two-step a switch-off "until re-enabled" would not let the user
+        # in without a code (device_applies): only one with an end date does.
+        raise TwoStepError("otp.mandatory_needs_days", "days", max=MAX_DISABLE_DAYS)
     until = now + timedelta(days=days) if days else None
     device.enabled = False
     device.disabled_until = until
@@ -679,6 +711,39 @@ def disable(
     return until
 
 
+def is_bound_by_mandatory(user: User, settings: OtpSettings) -> bool:
+    """Tell whether mandatory two-step names the user's groups, exempt or not."""
+    if not (settings.enabled and settings.mandatory):
+        return False
+    wanted = set(settings.mandatory_group_ids)
+    return any(group.id in wanted for group in user.groups)
+
+
+def _refuse_own_mandatory(
+    user: User, actor: User | None, event_type: str, *, now: datetime, ip: str
+) -> None:
+    """Refuse, on record, a change of one's own mandatory two-step (whatever one's rights).
+
+    A manager of one-time passwords, or an administrator, who could exempt themselves,
+    extend their own grace, or remove or switch off their own device would sign in with
+    the password alone. Another administrator may; so may the command line (actor None).
+    """
+    if actor is None or actor.id != user.id:
+        return
+    events.record(
+        event_type,
+        now=now,
+        ip=ip,
+        actor=actor,
+        subject=user,
+        outcome=events.REFUSED,
+        details={"reason": "own mandatory two-step"},
+    )
+    raise TwoStepError(
+        "otp.mandatory_no_disable" if event_type == events.OTP_DISABLED else "otp.own_mandatory"
+    )
+
+
 def enable(user: User, *, now: datetime, actor: User, ip: str) -> None:
     """Switch a disabled device back on."""
     device = _require_device(user)
@@ -692,6 +757,8 @@ def remove_device(
 ) -> None:
     """Remove the device with its recovery codes and remembered computers."""
     _require_device(user)
+    if is_mandatory_for(user, load_settings(), account_of(user.id), now):
+        _refuse_own_mandatory(user, actor, events.OTP_DELETED, now=now, ip=ip)
     _remove_device_data(user.id)
     sessions.end_user_sessions(
         user.id, now=now, reason="otp_deleted", keep_session_id=keep_session_id
@@ -769,6 +836,8 @@ def extend_grace(user: User, days: int, *, now: datetime, actor: User, ip: str) 
     """Give a user more days to connect, counted from the later of now and the deadline."""
     if not 1 <= days <= 365:
         raise TwoStepError("otp.defer_days", "days")
+    if is_bound_by_mandatory(user, load_settings()):
+        _refuse_own_mandatory(user, actor, events.OTP_GRACE_EXTENDED, now=now, ip=ip)
     account = ensure_account(user.id)
     start = max(account.grace_deadline or now, now)
     account.grace_deadline = start + timedelta(days=days)
@@ -787,6 +856,9 @@ def exempt(user: User, until: datetime | None, *, now: datetime, actor: User, ip
     """Exempt a user from mandatory two-step until a date (None ends the exemption)."""
     if until is not None and until <= now:
         raise TwoStepError("otp.exempt_past", "until")
+    if until is not None and is_bound_by_mandatory(user, load_settings()):
+        # Ending one's own exemption (until None) only gives protection back.
+        _refuse_own_mandatory(user, actor, events.OTP_EXEMPTED, now=now, ip=ip)
     account = ensure_account(user.id)
     account.exempt_until = until
     events.record(
@@ -886,14 +958,22 @@ def remember_computer(
 
 
 def is_remembered(user: User, token: str | None, *, now: datetime) -> bool:
-    """Tell whether the cookie token remembers this computer for this user."""
+    """Tell whether the cookie token remembers this computer for this user.
+
+    The Parameters tab has the last word: switched off, no computer is remembered; with
+    fewer days, none is remembered longer than that since it was remembered.
+    """
     if not token or len(token) > 100:
+        return False
+    settings = load_settings()
+    if not settings.allow_remember:
         return False
     record = db.session.scalar(
         select(RememberedDevice).where(
             RememberedDevice.token_digest == _token_digest(token),
             RememberedDevice.user_id == user.id,
             RememberedDevice.expires_at > now,
+            RememberedDevice.created_at > now - timedelta(days=settings.remember_days),
         )
     )
     if record is None:

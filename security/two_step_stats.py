@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.orm import aliased
 
 from extensions import db
 from models import ADMINISTRATORS_GROUP_ID, OtpDevice, OtpSettings, TwoStepAccount, User
@@ -58,6 +59,44 @@ def _device_disabled(now: datetime) -> ColumnElement[bool]:
     return and_(
         OtpDevice.enabled.is_(False),
         or_(OtpDevice.disabled_until.is_(None), OtpDevice.disabled_until > now),
+    )
+
+
+def _bound_by_mandatory(user_id: Any, groups: list[int], now: datetime) -> ColumnElement[bool]:
+    # As two_step.is_mandatory_for, for a correlated user id. Its own alias of the
+    # accounts: the list's query joins two_step_accounts, which would correlate away.
+    account = aliased(TwoStepAccount)
+    exempt = exists().where(account.user_id == user_id, account.exempt_until > now)
+    return and_(_in_groups(user_id, groups), ~exempt)
+
+
+def _device_on(settings: OtpSettings, now: datetime) -> ColumnElement[bool]:
+    # As two_step.device_applies: active, or switched off "until re-enabled" while
+    # two-step is mandatory for its user (the sign-in still asks for the code).
+    groups = _mandatory_groups(settings)
+    if not groups:
+        return _device_active(now)
+    return or_(
+        _device_active(now),
+        and_(
+            OtpDevice.disabled_until.is_(None),
+            _bound_by_mandatory(OtpDevice.user_id, groups, now),
+        ),
+    )
+
+
+def _device_off(settings: OtpSettings, now: datetime) -> ColumnElement[bool]:
+    # The negation of _device_on, led by _device_disabled so that the (enabled,
+    # disabled_until) index finds the few switched-off devices first.
+    groups = _mandatory_groups(settings)
+    if not groups:
+        return _device_disabled(now)
+    return and_(
+        _device_disabled(now),
+        or_(
+            OtpDevice.disabled_until.is_not(None),
+            ~_bound_by_mandatory(OtpDevice.user_id, groups, now),
+        ),
     )
 
 
@@ -93,8 +132,8 @@ def _has_device(user_id: Any) -> ColumnElement[bool]:
     return exists().where(OtpDevice.user_id == user_id)
 
 
-def _has_active_device(user_id: Any, now: datetime) -> ColumnElement[bool]:
-    return exists().where(OtpDevice.user_id == user_id, _device_active(now))
+def _has_active_device(user_id: Any, settings: OtpSettings, now: datetime) -> ColumnElement[bool]:
+    return exists().where(OtpDevice.user_id == user_id, _device_on(settings, now))
 
 
 def _is_locked(user_id: Any, now: datetime) -> ColumnElement[bool]:
@@ -121,7 +160,7 @@ def status_expression(settings: OtpSettings, now: datetime) -> ColumnElement[str
         (
             OtpDevice.id.is_not(None),
             case(
-                (_device_active(now), literal(Status.ACTIVE.value)),
+                (_device_on(settings, now), literal(Status.ACTIVE.value)),
                 else_=literal(Status.DISABLED.value),
             ),
         ),
@@ -179,13 +218,15 @@ def filter_condition(value: str, settings: OtpSettings, now: datetime) -> Column
     # user that stops at the page's last row; a small one (locked, disabled, overdue)
     # starts from its short list of ids, sorted by the index that finds them.
     if value == UNPROTECTED:
-        return ~_has_active_device(User.id, now)
+        return ~_has_active_device(User.id, settings, now)
     if value == Status.LOCKED:
         return User.id.in_(_accounts_where(_account_locked(now)))
     if value == Status.ACTIVE:
-        return and_(_has_active_device(User.id, now), ~_is_locked(User.id, now))
+        return and_(_has_active_device(User.id, settings, now), ~_is_locked(User.id, now))
     if value == Status.DISABLED:
-        return and_(User.id.in_(_devices_where(_device_disabled(now))), ~_is_locked(User.id, now))
+        return and_(
+            User.id.in_(_devices_where(_device_off(settings, now))), ~_is_locked(User.id, now)
+        )
     if value == Status.OVERDUE:
         if not groups:
             return false()
@@ -236,18 +277,18 @@ def _count(*conditions: ColumnElement[bool], source: Any = None) -> Any:
     return statement.where(*conditions).scalar_subquery()
 
 
-def _device_counts(now: datetime) -> dict[str, Any]:
+def _device_counts(settings: OtpSettings, now: datetime) -> dict[str, Any]:
     """Scalar subqueries for the device states; `locked_*` are devices of locked users."""
     locked_devices = OtpDevice.__table__.join(
         TwoStepAccount.__table__, TwoStepAccount.user_id == OtpDevice.user_id
     )
     return {
         "devices": _count(source=OtpDevice),
-        "disabled_devices": _count(_device_disabled(now), source=OtpDevice),
+        "disabled_devices": _count(_device_off(settings, now), source=OtpDevice),
         "locked": _count(_account_locked(now), source=TwoStepAccount),
         "locked_devices": _count(_account_locked(now), source=locked_devices),
         "locked_disabled_devices": _count(
-            _account_locked(now), _device_disabled(now), source=locked_devices
+            _account_locked(now), _device_off(settings, now), source=locked_devices
         ),
     }
 
@@ -338,11 +379,11 @@ def status_counts(settings: OtpSettings, now: datetime) -> dict[str, int]:
     is_admin = user_groups_table.c.group_id == ADMINISTRATORS_GROUP_ID
     parts: dict[str, Any] = {
         "total": _count(source=User),
-        **_device_counts(now),
+        **_device_counts(settings, now),
         "administrators": _count(is_admin, source=user_groups_table),
         "administrators_protected": _count(
             is_admin,
-            _has_active_device(user_groups_table.c.user_id, now),
+            _has_active_device(user_groups_table.c.user_id, settings, now),
             source=user_groups_table,
         ),
     }
@@ -385,7 +426,7 @@ def count_in_state(value: str, settings: OtpSettings, now: datetime) -> int:
         if not groups:
             return 0
         return _read_counts({"overdue": _mandatory_counts(groups, now)["overdue"]})["overdue"]
-    parts = _device_counts(now)
+    parts = _device_counts(settings, now)
     if value == UNPROTECTED:
         parts = {
             "total": _count(source=User),

@@ -308,6 +308,16 @@ def _format_name(secret_format: str) -> str:
 
 # --- the other actions ---------------------------------------------------------------------
 
+# Refusals of a change to one's own mandatory two-step: forbidden whatever one's rights.
+OWN_MANDATORY_REFUSALS = frozenset({"otp.mandatory_no_disable", "otp.own_mandatory"})
+
+
+def _forbid_own_mandatory(error: TwoStepError) -> None:
+    """Answer 403 to a change of one's own mandatory two-step, keeping the refusal on record."""
+    if error.key in OWN_MANDATORY_REFUSALS:
+        db.session.commit()
+        abort(403, description=error.text)
+
 
 @bp.route("/users/<int:user_id>/otp/disable", methods=["POST"])
 @requires_right("manage_otp")
@@ -332,9 +342,7 @@ def user_otp_disable(user_id: int) -> Response | tuple[str, int]:
             keep_session_id=current_session_id(),
         )
     except TwoStepError as error:
-        if error.key == "otp.mandatory_no_disable":
-            db.session.commit()  # the refusal is on record, as on My page
-            abort(403, description=error.text)
+        _forbid_own_mandatory(error)
         return _form_refusal(user, error, "disable_form", form)
     db.session.commit()
     if until is None:
@@ -404,6 +412,7 @@ def user_otp_defer(user_id: int) -> Response | tuple[str, int]:
             user, int(form.days.data or 0), now=utcnow(), actor=current_user, ip=client_ip()
         )
     except TwoStepError as error:
+        _forbid_own_mandatory(error)
         return _form_refusal(user, error, "defer_form", form)
     db.session.commit()
     flash(
@@ -427,6 +436,7 @@ def user_otp_exempt(user_id: int) -> Response | tuple[str, int]:
     try:
         two_step.exempt(user, until, now=utcnow(), actor=current_user, ip=client_ip())
     except TwoStepError as error:
+        _forbid_own_mandatory(error)
         return _form_refusal(user, error, "exempt_form", form)
     db.session.commit()
     if until is None:
@@ -467,6 +477,7 @@ def user_otp_delete(user_id: int) -> Response:
             keep_session_id=current_session_id(),
         )
     except TwoStepError as error:
+        _forbid_own_mandatory(error)
         return _refuse(user, error.key, **error.values)
     db.session.commit()
     flash(message("otp.deleted"), "success")

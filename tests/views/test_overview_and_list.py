@@ -38,6 +38,7 @@ def mix(two_step_on: Any, make_user: Any, admin: Any, connect_device: Any) -> di
         "active1",
         "active2",
         "disabled",
+        "own_off",
         "temp_over",
         "pending",
         "overdue",
@@ -52,11 +53,17 @@ def mix(two_step_on: Any, make_user: Any, admin: Any, connect_device: Any) -> di
             users[login] = make_user(login, admin=True)
         else:
             users[login] = make_user(login, group_ids=(sales.id,))
-    for login in ("active1", "active2", "disabled", "temp_over", "locked", "admin2"):
+    for login in ("active1", "active2", "disabled", "own_off", "temp_over", "locked", "admin2"):
         connect_device(users[login], kind="hotp" if login == "active2" else "totp")
+    # Under mandatory two-step only an administrator's switch-off with an end date
+    # lets the password alone in; own_off switched theirs off "until re-enabled" before
+    # two-step became mandatory, so the sign-in still asks for the code: active.
     two_step.disable(
-        users["disabled"], days=0, now=now, actor=admin, ip="test", settings=load_settings()
+        users["disabled"], days=3, now=now, actor=admin, ip="test", settings=load_settings()
     )
+    own_off = two_step.device_of(users["own_off"].id)
+    assert own_off is not None
+    own_off.enabled = False
     two_step.disable(
         users["temp_over"], days=1, now=now, actor=admin, ip="test", settings=load_settings()
     )
@@ -83,6 +90,7 @@ EXPECTED = {
     "active1": "active",
     "active2": "active",
     "disabled": "disabled",
+    "own_off": "active",
     "temp_over": "active",
     "pending": "pending",
     "overdue": "overdue",
@@ -164,7 +172,7 @@ def test_overview_counts_and_links(mix: dict[str, Any], admin_client: Any) -> No
     page = response.get_data(True)
     counts = {name: (int(number), link) for name, link, number in COUNT.findall(page)}
     assert {name: number for name, (number, _) in counts.items()} == {
-        "active": 3,
+        "active": 4,
         "pending": 1,
         "overdue": 1,
         "disabled": 2,
@@ -231,7 +239,7 @@ def test_a_temporary_disable_ending_moves_the_counts(
     counts = {name: int(number) for name, _, number in COUNT.findall(page)}
     # A switch-off "until re-enabled" has enabled false and a NULL end; one with an end in
     # the past is over, whatever the flag says.
-    assert counts["active"] == 4
+    assert counts["active"] == 5
     assert counts["disabled"] == 1
 
 
@@ -262,7 +270,11 @@ def _check_sql_agrees_with_status_of(users: list[Any], admin_client: Any) -> Non
         user.id
         for user in users
         if (device := two_step.device_of(user.id)) is None
-        or not two_step.device_is_active(device, now)
+        or not two_step.device_applies(
+            device,
+            mandatory=two_step.is_mandatory_for(user, settings, two_step.account_of(user.id), now),
+            now=now,
+        )
     }
     assert set(_rows(admin_client.get("/admin/users?otp=unprotected"))) == unprotected
     assert two_step_stats.count_in_state("unprotected", settings, now) == len(unprotected)
@@ -294,7 +306,7 @@ def test_edge_states_agree_with_status_of(
     for user in (locked_disabled, locked_admin):
         connect_device(user)
     two_step.disable(
-        locked_disabled, days=0, now=now, actor=admin, ip="test", settings=load_settings()
+        locked_disabled, days=2, now=now, actor=admin, ip="test", settings=load_settings()
     )
     for user in (locked_disabled, locked_admin, locked_exempt):
         two_step.ensure_account(user.id).locked_until = now + timedelta(minutes=5)
