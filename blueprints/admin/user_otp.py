@@ -205,16 +205,17 @@ def user_otp_connect(user_id: int) -> Response | tuple[str, int]:
     kind = request.values.get("type", settings.default_type)
     kind = kind if kind in KINDS else settings.default_type
     form = AdminConnectForm()
+    # Connecting a device for someone, first or replacing, needs a recent sign-in, as on
+    # My page: a stale session must not bind an attacker's authenticator to a user.
     if request.method == "GET":
-        if settings.enabled and two_step.device_of(user.id) is not None:
-            # Replacing a device needs a recent sign-in, as on My page.
+        if settings.enabled:
             refusal = require_recent_sign_in(request.full_path)
             if refusal is not None:
                 return refusal
         return _connect_page(user, form, source, kind, 200)
 
     refusal = _refuse_when_off(user)
-    if refusal is None and two_step.device_of(user.id) is not None:
+    if refusal is None:
         refusal = require_recent_sign_in(tab_url(user))
     if refusal is not None:
         return refusal
