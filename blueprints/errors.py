@@ -72,12 +72,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(429)
     def too_many_requests(error: HTTPException) -> tuple[str, int]:
         db.session.rollback()
-        events.record(
+        events.record_refusal(
             events.RATE_LIMITED,
             now=utcnow(),
             ip=client_ip(),
             subject_login=request.form.get("login", "")[:60] if request.form else "",
-            outcome=events.REFUSED,
             details={"path": request.path},
         )
         db.session.commit()
@@ -88,12 +87,11 @@ def register(app: Flask) -> None:
         status = error.code or 500
         if status == 403 and current_user.is_authenticated:
             db.session.rollback()
-            events.record(
+            events.record_refusal(
                 events.ACCESS_DENIED,
                 now=utcnow(),
                 ip=client_ip(),
                 actor=current_user,
-                outcome=events.REFUSED,
                 details={"path": request.path, "method": request.method},
             )
             db.session.commit()

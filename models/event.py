@@ -33,3 +33,6 @@ class Event(Base):
     subject_login: Mapped[str] = mapped_column(String(160), default="")
     ip: Mapped[str] = mapped_column(String(64), default="")
     details: Mapped[str] = mapped_column(Text, default="")
+    # How many times it happened: refusals from one client are counted in one row per
+    # window (security.events.record_refusal), not written once per request.
+    count: Mapped[int] = mapped_column(default=1, server_default="1")

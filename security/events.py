@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Final
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from sqlalchemy import func, select, update
 
 from extensions import db
 from models import Event, User
@@ -94,6 +96,9 @@ SUCCESS: Final = "success"
 FAILURE: Final = "failure"
 REFUSED: Final = "refused"
 
+# Refusals from one client within this time share one event row and count up in it.
+REFUSAL_WINDOW: Final = timedelta(minutes=1)
+
 
 def record(
     event_type: str,
@@ -129,3 +134,54 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_refusal(
+    event_type: str,
+    *,
+    now: datetime,
+    ip: str,
+    actor: User | None = None,
+    subject_login: str | None = None,
+    details: dict[str, object] | None = None,
+) -> None:
+    """Count a refusal in the client's latest event of this type within the window, else add one.
+
+    A client refused again and again (429, 403) must not write a row per request: one row
+    per event type, client address and signed-in actor counts them. The row keeps the
+    subject and details of the first refusal. The caller commits.
+    """
+    ip = neutralize(ip, 64)
+    same_actor = Event.actor_id.is_(None) if actor is None else Event.actor_id == actor.id
+    latest = (
+        select(func.max(Event.id))
+        .where(
+            Event.type == event_type,
+            Event.created_at > now - REFUSAL_WINDOW,
+            Event.ip == ip,
+            same_actor,
+        )
+        .scalar_subquery()
+    )
+    # One statement: counts from several processes add up, none is lost. Two processes
+    # refusing a client's first request at once may each add a row; both count.
+    result = db.session.execute(
+        update(Event)
+        .where(Event.id == latest)
+        .values(count=Event.count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(result) == 0:
+        record(
+            event_type,
+            now=now,
+            ip=ip,
+            actor=actor,
+            subject_login=subject_login,
+            outcome=REFUSED,
+            details=details,
+        )
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -15,7 +15,7 @@ from models import Event
 from security import directory
 from security.events import EVENT_TYPES
 
-CSV_COLUMNS = ("time_utc", "type", "outcome", "actor", "subject", "ip", "details")
+CSV_COLUMNS = ("time_utc", "type", "outcome", "actor", "subject", "ip", "details", "count")
 
 
 def _filters(form: EventFilterForm) -> dict[str, object]:
@@ -67,6 +67,7 @@ def _csv_row(event: Event) -> list[str]:
             event.subject_login,
             event.ip,
             event.details,
+            str(event.count),
         )
     ]
 

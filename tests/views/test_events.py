@@ -95,7 +95,16 @@ def test_the_log_is_newest_first_and_paginated(admin_client: Any, employee: Any)
 
 def test_csv_has_a_header_and_the_filtered_rows(admin_client: Any, history: None) -> None:
     rows = _csv(admin_client.get("/admin/events.csv?type=sign_in&until=2024-12-31"))
-    assert rows[0] == ["time_utc", "type", "outcome", "actor", "subject", "ip", "details"]
+    assert rows[0] == [
+        "time_utc",
+        "type",
+        "outcome",
+        "actor",
+        "subject",
+        "ip",
+        "details",
+        "count",
+    ]
     assert [row[1] for row in rows[1:]] == ["sign_in", "sign_in"]
     assert rows[1][0] == "2024-05-03T12:00:00Z"
 
