@@ -15,6 +15,12 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from blueprints.connect_page import attempt_connection, connection_view, new_codes_page
+from blueprints.login_limits import (
+    known_browser,
+    login_name_key,
+    password_refused,
+    remember_browser,
+)
 from blueprints.signin_session import (
     REMEMBER_COOKIE,
     abandon_second_step,
@@ -31,7 +37,6 @@ from forms.auth import LoginForm, SecondStepForm
 from forms.two_step import ConnectForm
 from models import User, utcnow
 from security import signin, two_step
-from security.accounts import login_key
 from security.messages import message
 from security.otp_settings import load_settings
 from security.redirects import safe_next
@@ -45,11 +50,6 @@ def login_rate_limit() -> str:
     return str(current_app.config["LOGIN_RATE_LIMIT"])
 
 
-def login_name_key() -> str:
-    # Limits guessing against one account from many addresses.
-    return "login:" + login_key(request.form.get("login", ""))[:150]
-
-
 def home_for(user: User) -> str:
     """Return where a user lands after signing in without a `next`."""
     return url_for("admin.overview") if user.is_admin else url_for("mypage.index")
@@ -57,7 +57,16 @@ def home_for(user: User) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"], scope="login-address")
-@limiter.limit(login_rate_limit, methods=["POST"], key_func=login_name_key, scope="login-name")
+# Only failed passwords count per login, and a browser known for the login is spared:
+# strangers guessing cannot keep the owner out (see blueprints/login_limits.py).
+@limiter.limit(
+    login_rate_limit,
+    methods=["POST"],
+    key_func=login_name_key,
+    scope="login-name",
+    deduct_when=password_refused,
+    exempt_when=known_browser,
+)
 def login() -> Response | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next"), home_for(current_user)))
@@ -85,7 +94,7 @@ def login() -> Response | str | tuple[str, int]:
     next_url = safe_next(form.next.data, "")
     if outcome.next_state is SignInState.SIGNED_IN:
         finish_sign_in(user, remember=bool(form.remember.data))
-        return redirect(next_url or home_for(user), code=303)
+        return remember_browser(redirect(next_url or home_for(user), code=303), user)
     if db.session.new or db.session.dirty or db.session.deleted:
         # A grace deadline and its event, or a rehashed password. Only then: a commit
         # expires the user, and reading it again for the step below costs two queries.

@@ -1,0 +1,28 @@
+"""Form endpoints take form bodies only.
+
+Flask-WTF reads a JSON body as form data when there is no form body, so a JSON request
+would reach the views with fields the rate limiter (keyed on request.form) never saw.
+Every endpoint of the console is a form: any other body is refused before the view.
+An endpoint that takes another kind of body (an API) would be exempted here by name.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from flask import abort, request
+
+FORM_MIMETYPES: Final = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+
+
+def require_form_body() -> None:
+    """Refuse (415) a request whose body is not a form; an empty body is a bare button."""
+    if request.method not in BODY_METHODS or request.mimetype in FORM_MIMETYPES:
+        return
+    if request.mimetype or _has_body():
+        abort(415)
