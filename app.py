@@ -11,7 +11,7 @@ from flask import Flask, Response, g, request
 from flask.cli import with_appcontext
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 import config
 from extensions import csrf, db, limiter, login_manager
@@ -38,6 +38,25 @@ class DatabaseIntConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class PathTextConverter(UnicodeConverter):
+    """`<name>`: one segment of at most 200 characters without control characters, or a 404.
+
+    A path value goes on to the database like a query value: PostgreSQL refuses NUL in
+    text, and no id, session or form name of the console holds a control character.
+    """
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("maxlength", 200)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> str:
+        from security.text import has_control_characters
+
+        if has_control_characters(value):
+            raise ValidationError()
+        return value
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the console: settings, extensions, blueprints, errors, headers, commands."""
     # FLASK_INSTANCE_PATH moves instance/ (keys, SQLite file) elsewhere, e.g. for test servers.
@@ -49,6 +68,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_proxy_fix(app)
     register_extensions(app)
     app.url_map.converters["int"] = DatabaseIntConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = PathTextConverter
     register_blueprints(app)
     register_error_handlers(app)
     register_security_headers(app)
@@ -191,13 +211,12 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any, *, synchronous: str = "FUL
 
 
 def register_blueprints(app: Flask) -> None:
-    from blueprints import admin, auth, form_bodies, health, mypage, signin_session
+    from blueprints import admin, auth, health, mypage, signin_session
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(mypage.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
-    app.before_request(form_bodies.require_form_body)
     app.before_request(signin_session.enforce_sign_in_state)
 
 

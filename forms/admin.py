@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,6 +14,8 @@ from wtforms import (
 )
 from wtforms.validators import EqualTo, InputRequired, NumberRange, Optional
 
+from forms.base import ConsoleForm
+from forms.query import MAX_PAGE
 from forms.validators import MaxLength, NoControlCharacters
 from models.user import EMAIL_MAX, LOGIN_MAX, NAME_MAX
 from security.messages import message
@@ -26,7 +27,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class UserForm(FlaskForm):
+class UserForm(ConsoleForm):
     """The user profile form: its fields are spread over tabs by the form layout."""
 
     login = StringField(
@@ -63,14 +64,15 @@ class UserForm(FlaskForm):
     groups = MultiCheckboxField("Groups", coerce=int, validate_choice=True)
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(ConsoleForm):
     """The search and filters of the user list (GET, no CSRF)."""
 
     class Meta:
         csrf = False
 
     q = StringField("Search", validators=[Optional(), MaxLength(100), NoControlCharacters()])
-    group = SelectField("Group", coerce=str, validate_choice=False)
+    # Only the groups offered: the view reads the choice as a group id.
+    group = SelectField("Group", coerce=str, default="")
     otp = SelectField(
         "Two-step",
         coerce=str,
@@ -86,18 +88,19 @@ class UserFilterForm(FlaskForm):
             "unprotected": "No active device (any reason)",
         },
     )
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100000)])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
     per_page = IntegerField(validators=[Optional(), NumberRange(min=1, max=200)])
 
 
-class EventFilterForm(FlaskForm):
+class EventFilterForm(ConsoleForm):
     """The filters of the event log (GET, no CSRF)."""
 
     class Meta:
         csrf = False
 
-    type = SelectField("Type", coerce=str, validate_choice=False)
+    # Only the types offered: anything else (NUL among it) never reaches the query.
+    type = SelectField("Type", coerce=str, default="")
     user = StringField("User", validators=[Optional(), MaxLength(100), NoControlCharacters()])
     since = DateField("From", validators=[Optional()])
     until = DateField("To", validators=[Optional()])
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100000)])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])

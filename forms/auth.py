@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import request
-from flask_wtf import FlaskForm
-from flask_wtf.form import SUBMIT_METHODS
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired
 
+from forms.base import ConsoleForm
 from forms.validators import MaxLength, NoControlCharacters
 from security.messages import message
 
 
-class LoginForm(FlaskForm):
-    class Meta:
-        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
-            """Read the form body only, exactly where the per-login rate limit reads the login.
-
-            Flask-WTF would put file parts before the form fields (and read JSON bodies):
-            a `login` sent as a file would then not be the login the limiter counted.
-            """
-            return request.form if request.method in SUBMIT_METHODS else None
-
+class LoginForm(ConsoleForm):
     login = StringField(
         "Login",
         validators=[InputRequired(message("form.required")), MaxLength(100), NoControlCharacters()],
@@ -38,11 +25,11 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SubmitOnlyForm(FlaskForm):
+class SubmitOnlyForm(ConsoleForm):
     """A button-only form: its only field is the CSRF token."""
 
 
-class SecondStepForm(FlaskForm):
+class SecondStepForm(ConsoleForm):
     code = StringField(
         "One-time password or recovery code",
         validators=[InputRequired(message("form.required")), MaxLength(40), NoControlCharacters()],

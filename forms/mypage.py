@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField
 from wtforms.validators import EqualTo, InputRequired
 
+from forms.base import ConsoleForm
 from forms.validators import MaxLength
 from security.messages import message
 from security.passwords import MAX_PASSWORD_LENGTH
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(ConsoleForm):
     current_password = PasswordField(
         "Current password",
         validators=[InputRequired(message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
@@ -32,7 +32,7 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class ReauthForm(FlaskForm):
+class ReauthForm(ConsoleForm):
     password = PasswordField(
         "Password",
         validators=[InputRequired(message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],

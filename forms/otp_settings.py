@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange
 
 from forms.admin import MultiCheckboxField
+from forms.base import ConsoleForm
 from forms.validators import MaxLength, NoControlCharacters
 from security.messages import message
 from security.otp_settings import ISSUER_MAX, RANGES, Parameters
@@ -24,7 +24,7 @@ def _whole_number(name: str, label: str) -> IntegerField:
     )
 
 
-class OtpParametersForm(FlaskForm):
+class OtpParametersForm(ConsoleForm):
     """Every field of the Parameters tab; labels come from the form layout."""
 
     default_type = SelectField(

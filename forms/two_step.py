@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
+from forms.base import ConsoleForm
 from forms.validators import MaxLength, NoControlCharacters
 from security.messages import message
 
@@ -17,7 +17,7 @@ CODE_ATTRIBUTES = {
 }
 
 
-class ConnectForm(FlaskForm):
+class ConnectForm(ConsoleForm):
     """Connect an app with the default algorithm: one code (TOTP) or two (HOTP)."""
 
     connection = HiddenField()
@@ -72,7 +72,7 @@ class AdminConnectForm(ConnectForm):
     )
 
 
-class SyncForm(FlaskForm):
+class SyncForm(ConsoleForm):
     code = StringField(
         "First code",
         validators=[InputRequired(message("form.required")), MaxLength(20), NoControlCharacters()],
@@ -85,7 +85,7 @@ class SyncForm(FlaskForm):
     )
 
 
-class DaysForm(FlaskForm):
+class DaysForm(ConsoleForm):
     days = IntegerField(
         "Days",
         validators=[
@@ -95,5 +95,5 @@ class DaysForm(FlaskForm):
     )
 
 
-class ExemptForm(FlaskForm):
+class ExemptForm(ConsoleForm):
     until = DateField("Exempt until", validators=[Optional()])

@@ -10,6 +10,7 @@ from blueprints.admin import bp, requires_right, user_otp
 from blueprints.signin_session import client_ip, require_recent_sign_in
 from extensions import db
 from forms.admin import UserFilterForm, UserForm
+from forms.query import MAX_PAGE, int_arg, int_value
 from models import EMPLOYEES_GROUP_ID, User, utcnow
 from security import accounts, directory
 from security.accounts import AccountError, Profile
@@ -27,7 +28,7 @@ def users() -> tuple[str, int]:
     groups = directory.all_groups()
     form.group.choices = [("", "All groups")] + [(str(g.id), g.name) for g in groups]
     valid = form.validate()
-    group_id = int(form.group.data) if valid and (form.group.data or "").isdigit() else None
+    group_id = int_value(form.group.data) if valid else None
     now = utcnow()
     page = directory.search_users(
         query=(form.q.data or "") if valid else "",
@@ -204,7 +205,9 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
         status = 400
     events_page = (
         directory.search_events(
-            subject_id=user_id, page=request.args.get("events_page", 1, type=int) or 1, per_page=20
+            subject_id=user_id,
+            page=int_arg(request.args, "events_page", 1, high=MAX_PAGE),
+            per_page=20,
         )
         if active_tab == "events"
         else None
