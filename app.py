@@ -211,12 +211,13 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any, *, synchronous: str = "FUL
 
 
 def register_blueprints(app: Flask) -> None:
-    from blueprints import admin, auth, health, mypage, signin_session
+    from blueprints import admin, auth, form_bodies, health, mypage, signin_session
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(mypage.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
+    app.before_request(form_bodies.require_form_body)
     app.before_request(signin_session.enforce_sign_in_state)
 
 

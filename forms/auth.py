@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import request
+from flask_wtf.form import SUBMIT_METHODS
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired
 
@@ -11,6 +15,15 @@ from security.messages import message
 
 
 class LoginForm(ConsoleForm):
+    class Meta:
+        def wrap_formdata(self, form: Any, formdata: Any) -> Any:
+            """Read the form body only, exactly where the per-login rate limit reads the login.
+
+            Flask-WTF would put file parts before the form fields (and read JSON bodies):
+            a `login` sent as a file would then not be the login the limiter counted.
+            """
+            return request.form if request.method in SUBMIT_METHODS else None
+
     login = StringField(
         "Login",
         validators=[InputRequired(message("form.required")), MaxLength(100), NoControlCharacters()],
