@@ -14,6 +14,7 @@ from forms.admin import EventFilterForm
 from models import Event
 from security import directory
 from security.events import EVENT_TYPES
+from security.text import spreadsheet_safe
 
 CSV_COLUMNS = ("time_utc", "type", "outcome", "actor", "subject", "ip", "details", "count")
 
@@ -51,14 +52,9 @@ def events() -> tuple[str, int]:
     return render_template("admin/events.html", form=form, page=page), 200 if valid else 400
 
 
-def _csv_cell(value: str) -> str:
-    # A cell starting with = + - @ is a formula in spreadsheet programs.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _csv_row(event: Event) -> list[str]:
     return [
-        _csv_cell(value)
+        spreadsheet_safe(value)
         for value in (
             event.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
             event.type,
