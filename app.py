@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import click
@@ -115,6 +116,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = None
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
+            _keep_sqlite_files_private(app, db.engine.url.database)
             synchronous = str(app.config["SQLITE_SYNCHRONOUS"]).upper()
             event.listen(db.engine, "connect", partial(_tune_sqlite, synchronous=synchronous))
 
@@ -196,6 +198,31 @@ class _LazyMigrateGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return self._real().get_command(ctx, cmd_name)
+
+
+def _keep_sqlite_files_private(app: Flask, database: str | None) -> None:
+    """Create the SQLite file readable by its owner only (0600), as the key files are.
+
+    SQLite creates the -wal and -shm files (and a rollback journal) with the mode of the
+    database file, so they follow it. Files left wider by an earlier start are narrowed.
+    """
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return  # in memory, or a URI whose file SQLite opens itself
+    path = Path(database)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        return  # no such directory: SQLite says so on the first connection
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if name.stat().st_mode & 0o077:
+                name.chmod(0o600)
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            app.logger.warning("%s is readable by others and cannot be narrowed to 0600", name)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any, *, synchronous: str = "FULL") -> None:
