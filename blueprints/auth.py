@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -93,8 +94,9 @@ def login() -> Response | str | tuple[str, int]:
         return render_template("auth/login.html", form=form, error=message("login.invalid")), 200
     next_url = safe_next(form.next.data, "")
     if outcome.next_state is SignInState.SIGNED_IN:
+        login, home = user.login, next_url or home_for(user)
         finish_sign_in(user, remember=bool(form.remember.data))
-        return remember_browser(redirect(next_url or home_for(user), code=303), user)
+        return remember_browser(redirect(home, code=303), login)
     if db.session.new or db.session.dirty or db.session.deleted:
         # A grace deadline and its event, or a rehashed password. Only then: a commit
         # expires the user, and reading it again for the step below costs two queries.
@@ -156,6 +158,7 @@ def login_otp() -> Response | tuple[str, int]:
     # Decided before the commit below expires the user, which would cost two queries.
     next_url = str(pending_value("next") or "") or home_for(user)
     method = "recovery_code" if result.outcome is Outcome.RECOVERY_ACCEPTED else "otp"
+    login = user.login
     remember_token = None
     # Only a one-time password, never a recovery code, may remember a computer.
     if settings.allow_remember and form.remember_device.data and result.outcome is Outcome.ACCEPTED:
@@ -183,7 +186,7 @@ def login_otp() -> Response | tuple[str, int]:
             samesite="Lax",
             secure=current_app.config["SESSION_COOKIE_SECURE"],
         )
-    return response
+    return remember_browser(response, login)
 
 
 @bp.route("/login/connect", methods=["GET", "POST"])
@@ -214,9 +217,10 @@ def login_connect() -> Response | tuple[str, int]:
         flash(message("otp.connection_expired"), "error")
         return redirect(url_for("auth.login_connect"), code=303)
     if attempt.connected is not None:
+        login = user.login
         if not finish_sign_in(user, remember=bool(pending_value("remember")), method="connect"):
             return _pending_sign_in_over()
-        return new_codes_page(
+        page = new_codes_page(
             user,
             attempt.connected.recovery_codes,
             issuer=settings.issuer,
@@ -224,6 +228,7 @@ def login_connect() -> Response | tuple[str, int]:
             continue_url=home_for(user),
             clock_offset=attempt.connected.clock_offset,
         )
+        return remember_browser(make_response(page), login)
     pending = attempt.pending or two_step.new_connection(user, settings.default_type)
     view = connection_view(pending, user, settings, now=now)
     form.connection.data = view.token

@@ -12,7 +12,7 @@ from flask import current_app, request, url_for
 from werkzeug.wrappers import Response
 
 from blueprints.signin_session import REMEMBER_COOKIE
-from models import User, utcnow
+from models import utcnow
 from security import accounts, device_cookies, two_step
 
 DEVICE_COOKIE = "otp_device"
@@ -58,15 +58,16 @@ def known_browser() -> bool:
     return user is not None and two_step.is_remembered(user, token, now=now)
 
 
-def remember_browser(response: Response, user: User) -> Response:
+def remember_browser(response: Response, login: str) -> Response:
     """Set the device cookie that makes this browser known for the user's login.
 
     Call it on the response of a completed sign-in (password alone, or after the second
-    step), never after the password of a sign-in that still needs a code.
+    step), never after the password of a sign-in that still needs a code. The login is
+    read before the sign-in's commit, which would expire the user (one more query).
     """
     value = device_cookies.issue_device_cookie(
         _secret_keys(),
-        accounts.login_key(user.login),
+        accounts.login_key(login),
         now=utcnow(),
         previous=request.cookies.get(DEVICE_COOKIE),
     )

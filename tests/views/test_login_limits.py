@@ -109,6 +109,24 @@ def test_the_device_cookie_is_set_when_the_sign_in_completes_and_is_guarded(
     assert browser.get_cookie(DEVICE_COOKIE, path="/login") is None
 
 
+def test_a_browser_that_finished_the_second_step_gets_past_a_strangers_flood(
+    app: Flask, employee: Any, two_step_on: Any, connect_device: Any
+) -> None:
+    from tests.conftest import totp_code
+
+    two_step_on()
+    connect_device(employee)
+    owner = app.test_client()
+    assert _attempt(owner, "employee", OWNER_ADDRESS, DEFAULT_PASSWORD).status_code == 303
+    done = owner.post("/login/otp", data={"code": totp_code()})
+    assert done.status_code == 303
+    assert owner.get_cookie(DEVICE_COOKIE, path="/login") is not None
+    assert owner.post("/logout").status_code == 303
+    _stranger_exhausts_the_login(app, "employee")
+    response = _attempt(owner, "employee", OWNER_ADDRESS, DEFAULT_PASSWORD)
+    assert response.headers["Location"] == "/login/otp"
+
+
 @pytest.mark.settings(SESSION_COOKIE_SECURE=True)
 def test_the_device_cookie_is_secure_unless_told_otherwise(app: Flask, employee: Any) -> None:
     response = _attempt(app.test_client(), "employee", OWNER_ADDRESS, DEFAULT_PASSWORD)
