@@ -3,8 +3,9 @@
 `create_bench_app()` builds the console exactly as `create_app()` does and attaches
 `POST /bench/baseline`, which does what every request of the console does at least:
 the session cookie is read and checked by the sign-in gate (as for the second step),
-the form and its CSRF token are checked, and the pending user is read by primary key
-in one query. The second step's cost is measured against this floor.
+the form and its CSRF token are checked, and the pending user is read in one query
+(the live pending sign-in joined to its user, as the second step reads it). The second
+step's cost is measured against this floor.
 
 gunicorn serves it as `bench.baseline:create_bench_app()`; bench/run.py uses it in
 process. Nothing in app.py knows about it.
@@ -14,8 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, redirect, session
-from sqlalchemy.orm import lazyload
+from flask import Blueprint, Flask, redirect
 from werkzeug.wrappers import Response
 
 bp = Blueprint("bench", __name__, url_prefix="/bench")
@@ -23,12 +23,9 @@ bp = Blueprint("bench", __name__, url_prefix="/bench")
 
 @bp.route("/baseline", methods=["POST"])
 def baseline() -> Response:
-    from extensions import db
-    from models import User
+    from blueprints.signin_session import pending_user
 
-    pending = session.get("pending") or {}
-    user = db.session.get(User, int(pending.get("user_id", 0)), options=[lazyload(User.groups)])
-    if user is None:
+    if pending_user() is None:
         return Response("no pending user", status=400)
     return redirect("/my/", code=303)
 
@@ -38,16 +35,15 @@ def baseline_write() -> Response:
     """The floor plus one durable write: a sign-in must commit, and a commit costs an fsync."""
     from sqlalchemy import update
 
+    from blueprints.signin_session import pending_user
     from extensions import db
     from models import User
 
-    pending = session.get("pending") or {}
-    user_id = int(pending.get("user_id", 0))
-    user = db.session.get(User, user_id, options=[lazyload(User.groups)])
+    user = pending_user()
     if user is None:
         return Response("no pending user", status=400)
     db.session.execute(
-        update(User).where(User.id == user_id).values(last_sign_in_at=User.last_sign_in_at)
+        update(User).where(User.id == user.id).values(last_sign_in_at=User.last_sign_in_at)
     )
     db.session.commit()
     return redirect("/my/", code=303)

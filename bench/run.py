@@ -316,6 +316,8 @@ class Cookies:
     def __init__(self, app: Any) -> None:
         from flask_wtf.csrf import generate_csrf
 
+        self.app = app
+        self.pending_tokens: dict[int, list[str]] = {}
         self.serializer = app.session_interface.get_signing_serializer(app)
         with app.test_request_context():
             from flask import session
@@ -324,15 +326,21 @@ class Cookies:
             self.raw_token = session["csrf_token"]
 
     def pending(self, user_id: int) -> str:
-        """A session whose password step was just accepted for `user_id`."""
+        """A session whose password step was just accepted for `user_id`.
+
+        The pending sign-in is single use on the server: each cookie carries a token of its
+        own, opened beforehand in batches so that the timed requests do not pay for it.
+        """
         from models import utcnow
 
+        tokens = self.pending_tokens.setdefault(user_id, [])
+        if not tokens:
+            tokens.extend(self._open_pending_sign_ins(user_id, 500))
         return self.serializer.dumps(
             {
                 "csrf_token": self.raw_token,
                 "pending": {
-                    "id": secrets.token_urlsafe(16),
-                    "user_id": user_id,
+                    "token": tokens.pop(),
                     "state": "awaiting_code",
                     "until": (utcnow() + timedelta(minutes=5)).timestamp(),
                     "remember": False,
@@ -340,6 +348,21 @@ class Cookies:
                 },
             }
         )
+
+    def _open_pending_sign_ins(self, user_id: int, count: int) -> list[str]:
+        from extensions import db
+        from models import User, utcnow
+        from security import sessions
+
+        with self.app.app_context():
+            user = db.session.get(User, user_id)
+            assert user is not None
+            tokens = [
+                sessions.open_pending_sign_in(user, now=utcnow(), lifetime=timedelta(hours=1))
+                for _ in range(count)
+            ]
+            db.session.commit()
+        return tokens
 
     def fresh(self) -> str:
         """An anonymous session holding only a CSRF token, as after GET /login."""
