@@ -1,15 +1,14 @@
-"""Values read from a query string or a URL path, checked before they reach the database.
+"""Numbers read from a query string, checked before they reach the database.
 
 Forms check what a page submits; these check the odd value a view reads on its own (a
 page number beside a tab, an id in a link). A value that cannot be read is absent:
-the caller's default stands in for it.
+the caller's default stands in for it. Text in a path is checked by the URL converter
+(app.py), text in a query by the forms.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from security.text import has_control_characters
 
 # The largest value of the databases' INTEGER columns (PostgreSQL refuses more).
 INT_MAX = 2**31 - 1
@@ -29,24 +28,9 @@ def int_value(text: str | None, *, low: int = 1, high: int = INT_MAX) -> int | N
     return number if low <= number <= high else None
 
 
-def text_value(text: str | None, *, max_length: int = 200) -> str | None:
-    """Return text without control characters (NUL among them) and not too long; else None."""
-    if text is None or len(text) > max_length or has_control_characters(text):
-        return None
-    return text
-
-
 def int_arg(
     args: Mapping[str, str], name: str, default: int, *, low: int = 1, high: int = INT_MAX
 ) -> int:
     """Read an optional whole-number argument; a missing or unreadable one is `default`."""
     number = int_value(args.get(name), low=low, high=high)
     return default if number is None else number
-
-
-def text_arg(
-    args: Mapping[str, str], name: str, default: str = "", *, max_length: int = 200
-) -> str:
-    """Read an optional text argument; a missing or unreadable one is `default`."""
-    text = text_value(args.get(name), max_length=max_length)
-    return default if text is None else text
