@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 from sqlalchemy import func, select, update
 
 from extensions import db
 from models import Event, User
+from security.statements import rowcount
 from security.text import neutralize
 
 # Event types, so that filters and tests name the same strings.
@@ -171,7 +172,7 @@ def record_refusal(
         .values(count=Event.count + 1)
         .execution_options(synchronize_session=False)
     )
-    if _rowcount(result) == 0:
+    if rowcount(result) == 0:
         record(
             event_type,
             now=now,
@@ -181,7 +182,3 @@ def record_refusal(
             outcome=REFUSED,
             details=details,
         )
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)

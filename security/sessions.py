@@ -12,6 +12,7 @@ from sqlalchemy.orm import lazyload
 
 from extensions import db
 from models import PendingSignIn, User, UserSession
+from security.statements import rowcount
 from security.text import neutralize
 
 # Writing last_seen on every request would make every page a write; once a
@@ -93,7 +94,7 @@ def end_user_sessions(
     if keep_session_id is not None:
         statement = statement.where(UserSession.id != keep_session_id)
     result = db.session.execute(statement.execution_options(synchronize_session=False))
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(result)
 
 
 def active_sessions(user_id: int, *, now: datetime, limits: SessionLimits) -> list[UserSession]:
@@ -165,7 +166,7 @@ def consume_pending_sign_in(token: str | None, *, now: datetime) -> bool:
         .where(PendingSignIn.id == _digest(token), PendingSignIn.expires_at > now)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0) == 1
+    return rowcount(result) == 1
 
 
 def discard_pending_sign_in(token: str | None) -> None:

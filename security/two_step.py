@@ -34,6 +34,7 @@ from security.messages import Refusal
 from security.otp import OtpParams, TotpMatch
 from security.otp_settings import load_settings
 from security.secret_box import SecretBoxError
+from security.statements import rowcount
 from security.text import neutralize
 
 # How long the page that shows a new secret stays valid.
@@ -491,13 +492,9 @@ def _spend_counter(device: OtpDevice, matched: int, *, now: datetime) -> bool:
 
 def _won(statement: Any, device: OtpDevice) -> bool:
     # The row count of the conditional UPDATE says who won a race for the same code.
-    won = _rowcount(db.session.execute(statement.execution_options(synchronize_session=False)))
+    won = rowcount(db.session.execute(statement.execution_options(synchronize_session=False)))
     db.session.expire(device)
     return won == 1
-
-
-def _rowcount(result: Any) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def spend_recovery_code(user: User, text: str, *, now: datetime, ip: str) -> bool:
@@ -518,7 +515,7 @@ def spend_recovery_code(user: User, text: str, *, now: datetime, ip: str) -> boo
         .values(used_at=now, used_ip=neutralize(ip, 64))
         .execution_options(synchronize_session=False)
     )
-    return _rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 def verify_sign_in_code(
@@ -646,7 +643,7 @@ def register_failure(
         .values(locked_until=until)
         .execution_options(synchronize_session=False)
     )
-    if _rowcount(result) == 1:
+    if rowcount(result) == 1:
         events.record(
             events.OTP_LOCKED,
             now=now,
@@ -996,7 +993,7 @@ def remembered_computers(user_id: int, *, now: datetime) -> list[RememberedDevic
 def forget_computers(user: User, *, now: datetime, actor: User, ip: str) -> int:
     """Forget every remembered computer of the user; return how many."""
     result = db.session.execute(delete(RememberedDevice).where(RememberedDevice.user_id == user.id))
-    count = _rowcount(result)
+    count = rowcount(result)
     events.record(
         events.REMEMBERED_DEVICES_FORGOTTEN,
         now=now,

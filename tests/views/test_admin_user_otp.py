@@ -460,16 +460,21 @@ def test_disable_needs_the_tick_when_the_form_asked_for_it(
     assert _status(employee) == "disabled"
 
 
+def _age_sign_in(user: Any) -> None:
+    """Move the user's last full sign-in back past the 10-minute window."""
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id)
+        .values(authenticated_at=utcnow() - timedelta(minutes=30))
+    )
+    db.session.commit()
+
+
 def test_disable_needs_a_recent_sign_in(
     on: Any, admin: Any, admin_client: Any, employee: Any
 ) -> None:
     _connect_hotp_token(admin_client, employee)
-    db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == admin.id)
-        .values(authenticated_at=utcnow() - timedelta(minutes=30))
-    )
-    db.session.commit()
+    _age_sign_in(admin)
     before = snapshot()
     response = admin_client.post(_url(employee, "disable"), data={"days": "0"})
     assert response.status_code == 303
@@ -482,12 +487,7 @@ def test_a_first_connection_for_someone_needs_a_recent_sign_in(
     on: Any, admin: Any, admin_client: Any, employee: Any
 ) -> None:
     """A stale administrator session must not bind a token it holds to a user."""
-    db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == admin.id)
-        .values(authenticated_at=utcnow() - timedelta(minutes=30))
-    )
-    db.session.commit()
+    _age_sign_in(admin)
     before = snapshot()
     page = admin_client.get(f"/admin/users/{employee.id}/otp/connect?source=hardware")
     assert page.headers["Location"].startswith("/my/reauth")
