@@ -103,9 +103,9 @@ def register_extensions(app: Flask) -> None:
     from security import passwords
 
     passwords.configure(
-        app.config["PASSWORD_HASH_TIME_COST"],
-        app.config["PASSWORD_HASH_MEMORY_COST"],
-        app.config["PASSWORD_HASH_PARALLELISM"],
+        app.config["PASSWORD_ARGON2_TIME_COST"],
+        app.config["PASSWORD_ARGON2_MEMORY_KIB"],
+        app.config["PASSWORD_ARGON2_PARALLELISM"],
     )
     db.init_app(app)
     register_migrations(app)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import argon2
 from flask import Flask
 from limits import parse_many
 from sqlalchemy.engine import make_url
@@ -46,10 +47,11 @@ DEFAULTS: dict[str, Any] = {
     "REAUTH_MINUTES": 10,
     "USERS_PER_PAGE": 50,
     "EVENTS_PER_PAGE": 50,
-    # argon2-cffi defaults; tests lower them.
-    "PASSWORD_HASH_TIME_COST": 3,
-    "PASSWORD_HASH_MEMORY_COST": 65536,
-    "PASSWORD_HASH_PARALLELISM": 4,
+    # argon2id cost per password check: argon2-cffi's defaults (3 passes over 64 MiB,
+    # 4 lanes); tests lower them. A change rehashes each password at its next sign-in.
+    "PASSWORD_ARGON2_TIME_COST": argon2.DEFAULT_TIME_COST,
+    "PASSWORD_ARGON2_MEMORY_KIB": argon2.DEFAULT_MEMORY_COST,
+    "PASSWORD_ARGON2_PARALLELISM": argon2.DEFAULT_PARALLELISM,
     "MAX_CONTENT_LENGTH": 256 * 1024,
     # SQLite only (WAL mode). FULL syncs the log at every commit: a spent code, a lock or
     # a sign-in survives a power cut. NORMAL syncs only at checkpoints: commits survive a
@@ -85,10 +87,16 @@ _POSITIVE_INT_KEYS = (
     "REAUTH_MINUTES",
     "USERS_PER_PAGE",
     "EVENTS_PER_PAGE",
-    "PASSWORD_HASH_TIME_COST",
-    "PASSWORD_HASH_MEMORY_COST",
-    "PASSWORD_HASH_PARALLELISM",
+    "PASSWORD_ARGON2_TIME_COST",
+    "PASSWORD_ARGON2_MEMORY_KIB",
+    "PASSWORD_ARGON2_PARALLELISM",
 )
+# Earlier names of settings, still read when the new name is left at its default.
+_RENAMED_KEYS = {
+    "PASSWORD_HASH_TIME_COST": "PASSWORD_ARGON2_TIME_COST",
+    "PASSWORD_HASH_MEMORY_COST": "PASSWORD_ARGON2_MEMORY_KIB",
+    "PASSWORD_HASH_PARALLELISM": "PASSWORD_ARGON2_PARALLELISM",
+}
 _PROXY_FIX_KEYS = (
     "PROXY_FIX_X_FOR",
     "PROXY_FIX_X_PROTO",
@@ -106,6 +114,9 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.from_prefixed_env()
     else:
         app.config.from_mapping(test_config)
+    for old, new in _RENAMED_KEYS.items():
+        if old in app.config and app.config[new] == DEFAULTS[new]:
+            app.config[new] = app.config.pop(old)
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", f"sqlite:///{instance / 'console.db'}")

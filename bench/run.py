@@ -477,9 +477,9 @@ def measure_hash(count: int) -> float:
     from security import passwords
 
     passwords.configure(
-        config.DEFAULTS["PASSWORD_HASH_TIME_COST"],
-        config.DEFAULTS["PASSWORD_HASH_MEMORY_COST"],
-        config.DEFAULTS["PASSWORD_HASH_PARALLELISM"],
+        config.DEFAULTS["PASSWORD_ARGON2_TIME_COST"],
+        config.DEFAULTS["PASSWORD_ARGON2_MEMORY_KIB"],
+        config.DEFAULTS["PASSWORD_ARGON2_PARALLELISM"],
     )
     stored = passwords.hash_password(PASSWORD)
     _STORED_HASH[:] = [stored]

@@ -150,9 +150,9 @@ def server_environment(database_url: str, instance_dir: str, **extra: str) -> di
             "FLASK_SECRET_KEY": str(BASE_SETTINGS["SECRET_KEY"]),
             "FLASK_SESSION_COOKIE_SECURE": "false",
             # Cheap argon2id so a sign-in takes milliseconds; production uses the defaults.
-            "FLASK_PASSWORD_HASH_TIME_COST": "1",
-            "FLASK_PASSWORD_HASH_MEMORY_COST": "8",
-            "FLASK_PASSWORD_HASH_PARALLELISM": "1",
+            "FLASK_PASSWORD_ARGON2_TIME_COST": "1",
+            "FLASK_PASSWORD_ARGON2_MEMORY_KIB": "8",
+            "FLASK_PASSWORD_ARGON2_PARALLELISM": "1",
             "GUNICORN_WORKERS": "1",
             "GUNICORN_ACCESS_LOG": "",
             "GUNICORN_TIMEOUT": "30",

@@ -55,9 +55,9 @@ def fresh_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flask]
             "SECRET_KEY": "a-test-secret-key-of-some-length",
             "SQLALCHEMY_DATABASE_URI": url,
             "INSTANCE_PATH": str(tmp_path / "instance"),
-            "PASSWORD_HASH_TIME_COST": 1,
-            "PASSWORD_HASH_MEMORY_COST": 8,
-            "PASSWORD_HASH_PARALLELISM": 1,
+            "PASSWORD_ARGON2_TIME_COST": 1,
+            "PASSWORD_ARGON2_MEMORY_KIB": 8,
+            "PASSWORD_ARGON2_PARALLELISM": 1,
         }
     )
     with app.app_context():

@@ -37,9 +37,9 @@ def _race(app: Any, code: str) -> list[tuple[Any, str]]:
         for key in (
             "SQLALCHEMY_DATABASE_URI",
             "SECRET_KEY",
-            "PASSWORD_HASH_TIME_COST",
-            "PASSWORD_HASH_MEMORY_COST",
-            "PASSWORD_HASH_PARALLELISM",
+            "PASSWORD_ARGON2_TIME_COST",
+            "PASSWORD_ARGON2_MEMORY_KIB",
+            "PASSWORD_ARGON2_PARALLELISM",
         )
     }
     settings.update(
