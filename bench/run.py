@@ -12,7 +12,7 @@ through the WSGI app in this process (Flask test client) and through gunicorn on
    production argon2 parameters;
 3. /admin/users (first page, a search, a two-step filter) with 1,000 and 100,000 users;
 4. /admin/ (overview counts) with 100,000 users;
-5. peak memory (VmHWM) of each gunicorn worker.
+5. memory of each gunicorn worker at rest (VmRSS) and at peak (VmHWM).
 
 Prints a table and writes bench/results.json. Options: --quick (fewer requests, for a
 smoke run), --large N (users of the large run), --requests N.
@@ -667,6 +667,8 @@ def run_backend(
         log(f"[{backend.name}] wsgi: admin pages, {options.large} users")
         results["pages_large"] = {"wsgi": measure_pages(wsgi, admin, options.page_requests)}
     with gunicorn(env, options.workers, workdir / f"gunicorn-{backend.name}-2.log") as server:
+        # At rest: started and imported, before any request has been served.
+        results["memory_at_rest"] = peak_memory_mb(server.worker_pids())
         http_transport = OverHttp(server.port)
         admin = admin_cookie(http_transport, cookies)
         log(f"[{backend.name}] gunicorn: admin pages, {options.large} users")
@@ -749,6 +751,15 @@ def verdicts(result: dict[str, Any], small: int, large: int) -> list[tuple[str, 
                 overview_ms < TARGETS["overview_ms"],
             )
         )
+    at_rest = result["memory_at_rest"]["rss_mb_each"]
+    rows.append(
+        (
+            "5 RSS per gunicorn worker at rest",
+            f"{max(at_rest):.1f} MB (each: {', '.join(map(str, at_rest))})",
+            "(reported)",
+            True,
+        )
+    )
     memory = result["memory"]["peak_mb_max"]
     rows.append(
         (
