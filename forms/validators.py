@@ -8,7 +8,7 @@ from wtforms import Field
 from wtforms.validators import ValidationError
 
 from security.messages import message
-from security.text import has_control_characters
+from security.untrusted_text import has_control_characters
 
 
 class NoControlCharacters:

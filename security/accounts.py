@@ -22,7 +22,7 @@ from security.passwords import (
     hash_password,
     verify_password,
 )
-from security.text import has_control_characters
+from security.untrusted_text import has_control_characters
 
 LOGIN_PATTERN = re.compile(rf"^[\w.@+-]{{1,{LOGIN_MAX}}}$")
 

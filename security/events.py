@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from extensions import db
 from models import Event, User
 from security.statements import rowcount
-from security.text import neutralize
+from security.untrusted_text import neutralize
 
 # Event types, so that filters and tests name the same strings.
 SIGN_IN: Final = "sign_in"

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from extensions import db
 from models import SETTINGS_ROW_ID, Group, OtpSettings, RememberedDevice, User
 from security import events
-from security.text import has_control_characters
+from security.untrusted_text import has_control_characters
 
 # Ranges of the Parameters tab: (minimum, maximum).
 RANGES: dict[str, tuple[int, int]] = {

@@ -13,7 +13,7 @@ from sqlalchemy.orm import lazyload
 from extensions import db
 from models import PendingSignIn, User, UserSession
 from security.statements import rowcount
-from security.text import neutralize
+from security.untrusted_text import neutralize
 
 # Writing last_seen on every request would make every page a write; once a
 # minute is precise enough for a 30-minute idle limit.

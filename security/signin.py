@@ -17,7 +17,7 @@ from models import User
 from security import accounts, events, sessions, two_step
 from security.otp_settings import load_settings
 from security.passwords import hash_password, needs_rehash, verify_password
-from security.text import neutralize
+from security.untrusted_text import neutralize
 
 
 class SignInState(enum.Enum):

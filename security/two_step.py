@@ -35,7 +35,7 @@ from security.otp import OtpParams, TotpMatch
 from security.otp_settings import load_settings
 from security.secret_box import SecretBoxError
 from security.statements import rowcount
-from security.text import neutralize
+from security.untrusted_text import neutralize
 
 # How long the page that shows a new secret stays valid.
 CONNECTION_MAX_AGE = 15 * 60

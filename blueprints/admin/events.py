@@ -12,9 +12,9 @@ from flask import Response, render_template, request, stream_with_context
 from blueprints.admin import bp
 from forms.admin import EventFilterForm
 from models import Event
-from security import directory
+from security import list_queries
 from security.events import EVENT_TYPES
-from security.text import spreadsheet_safe
+from security.untrusted_text import spreadsheet_safe
 
 CSV_COLUMNS = ("time_utc", "type", "outcome", "actor", "subject", "ip", "details", "count")
 
@@ -44,7 +44,7 @@ def _filter_form() -> tuple[EventFilterForm, bool]:
 @bp.route("/events")
 def events() -> tuple[str, int]:
     form, valid = _filter_form()
-    page = directory.search_events(
+    page = list_queries.search_events(
         **(_filters(form) if valid else {}),  # type: ignore[arg-type]
         page=(form.page.data or 1) if valid else 1,
         per_page=50,
@@ -79,7 +79,7 @@ def events_csv() -> Response:
         writer.writerow(CSV_COLUMNS)
         page_number = 1
         while True:
-            page = directory.search_events(
+            page = list_queries.search_events(
                 **filters,
                 page=page_number,
                 per_page=500,  # type: ignore[arg-type]

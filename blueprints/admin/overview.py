@@ -8,14 +8,14 @@ from sqlalchemy import func, select
 from blueprints.admin import bp
 from extensions import db
 from models import ADMINISTRATORS_GROUP_ID, Group, User, user_groups, utcnow
-from security import two_step_stats
+from security import status_read_model
 from security.otp_settings import load_settings
 
 
 @bp.route("/")
 def overview() -> str:
     settings = load_settings()
-    otp_counts = two_step_stats.status_counts(settings, utcnow())
+    otp_counts = status_read_model.status_counts(settings, utcnow())
     total = otp_counts["total"]
     # Blocked users are few: counted from the index on users.active, not by reading
     # every user row (10 ms for 100,000 users on SQLite).

@@ -12,25 +12,26 @@ from extensions import db
 from forms.admin import UserFilterForm, UserForm
 from forms.query import MAX_PAGE, int_arg, int_value
 from models import EMPLOYEES_GROUP_ID, User, utcnow
-from security import accounts, directory
+from security import accounts, list_queries
 from security.accounts import AccountError, Profile
-from security.form_layouts import FormLayout, resolved_layout
+from security.form_layouts.layout import FormLayout
+from security.form_layouts.storage import resolved_layout
 from security.messages import message
 
 
 def _group_choices() -> list[tuple[int, str]]:
-    return [(group.id, group.name) for group in directory.all_groups()]
+    return [(group.id, group.name) for group in list_queries.all_groups()]
 
 
 @bp.route("/users")
 def users() -> tuple[str, int]:
     form = UserFilterForm(request.args)
-    groups = directory.all_groups()
+    groups = list_queries.all_groups()
     form.group.choices = [("", "All groups")] + [(str(g.id), g.name) for g in groups]
     valid = form.validate()
     group_id = int_value(form.group.data) if valid else None
     now = utcnow()
-    page = directory.search_users(
+    page = list_queries.search_users(
         query=(form.q.data or "") if valid else "",
         group_id=group_id,
         otp_status=(form.otp.data or None) if valid else None,
@@ -38,7 +39,7 @@ def users() -> tuple[str, int]:
         page=(form.page.data or 1) if valid else 1,
         per_page=(form.per_page.data or 50) if valid else 50,
     )
-    otp_status = directory.status_for_users([user.id for user in page.items], now=now)
+    otp_status = list_queries.status_for_users([user.id for user in page.items], now=now)
     return render_template(
         "admin/users.html", form=form, page=page, otp_status=otp_status
     ), 200 if valid else 400
@@ -93,7 +94,7 @@ def _groups_change(user: User, group_ids: list[int]) -> bool:
 def _grants_rights(group_ids: list[int]) -> bool:
     return any(
         group.is_admin or group.can_manage_otp
-        for group in directory.all_groups()
+        for group in list_queries.all_groups()
         if group.id in group_ids
     )
 
@@ -204,7 +205,7 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
                 )
         status = 400
     events_page = (
-        directory.search_events(
+        list_queries.search_events(
             subject_id=user_id,
             page=int_arg(request.args, "events_page", 1, high=MAX_PAGE),
             per_page=20,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from security.text import spreadsheet_safe
+from security.untrusted_text import spreadsheet_safe
 
 FORMULAS = [
     "=1+1",

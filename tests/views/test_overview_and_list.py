@@ -255,16 +255,16 @@ def _states_by_rule(users: list[Any]) -> dict[int, str]:
 
 def _check_sql_agrees_with_status_of(users: list[Any], admin_client: Any) -> None:
     """The overview's counts, the filter's rows and its totals all agree with status_of."""
-    from security import two_step_stats
+    from security import status_read_model
 
     expected = _states_by_rule(users)
     settings, now = load_settings(), utcnow()
-    counts = two_step_stats.status_counts(settings, now)
+    counts = status_read_model.status_counts(settings, now)
     for status in two_step.Status:
         members = {user_id for user_id, value in expected.items() if value == status.value}
         assert counts[status.value] == len(members), status
         assert set(_rows(admin_client.get(f"/admin/users?otp={status.value}"))) == members
-        assert two_step_stats.count_in_state(status.value, settings, now) == len(members)
+        assert status_read_model.count_in_state(status.value, settings, now) == len(members)
     assert counts["total"] == len(users)
     unprotected = {
         user.id
@@ -277,7 +277,7 @@ def _check_sql_agrees_with_status_of(users: list[Any], admin_client: Any) -> Non
         )
     }
     assert set(_rows(admin_client.get("/admin/users?otp=unprotected"))) == unprotected
-    assert two_step_stats.count_in_state("unprotected", settings, now) == len(unprotected)
+    assert status_read_model.count_in_state("unprotected", settings, now) == len(unprotected)
 
 
 def test_edge_states_agree_with_status_of(

@@ -1,4 +1,6 @@
-"""Two-step states of many users at once, in SQL: the user list, its filter and the overview.
+"""The bulk two-step status read model: the state of many users at once, in SQL.
+
+It serves the user list, its filter and the overview.
 
 `status_of` in security.two_step decides one user's state in Python, in this order:
 locked > device (active or disabled) > mandatory (overdue or pending) > not configured.

@@ -1,4 +1,9 @@
-"""Finding users and events for the administration lists."""
+"""The queries behind the administration lists: users, groups and events.
+
+Searching users (with their two-step state, from security.status_read_model), listing
+groups and searching the event log, one page at a time. It reads the console's own
+tables only; the company directory (LDAP) is another matter and gets a module of its own.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from sqlalchemy import func, or_, select
 
 from extensions import db
 from models import Event, Group, User, user_groups, utcnow
-from security import otp_settings, two_step_stats
+from security import otp_settings, status_read_model
 
 Row = TypeVar("Row")
 
@@ -78,10 +83,10 @@ def search_users(
     if otp_status:
         settings = otp_settings.load_settings()
         at = now or utcnow()
-        statement = statement.where(two_step_stats.filter_condition(otp_status, settings, at))
+        statement = statement.where(status_read_model.filter_condition(otp_status, settings, at))
         if not query and group_id is None:
             # The state's size from its small tables, not a COUNT over every user.
-            count = partial(two_step_stats.count_in_state, otp_status, settings, at)
+            count = partial(status_read_model.count_in_state, otp_status, settings, at)
     if query:
         pattern = f"%{_escape_like(query.strip().casefold())}%"
         # login_key is casefolded already. On PostgreSQL, ILIKE on the columns themselves
@@ -111,7 +116,8 @@ def search_users(
 
 def status_for_users(user_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, str]:
     """Return the two-step state of each of these users (one page of the list), in one query."""
-    return two_step_stats.status_for_users(user_ids, otp_settings.load_settings(), now or utcnow())
+    settings = otp_settings.load_settings()
+    return status_read_model.status_for_users(user_ids, settings, now or utcnow())
 
 
 def all_groups() -> list[Group]:

@@ -1,4 +1,8 @@
-"""Helpers that keep untrusted text from forging log lines or hiding characters."""
+"""Checks and cleaning for untrusted text: log lines, hidden characters, spreadsheet cells.
+
+Whatever a person or a browser sends (names, user agents, addresses) passes through
+here before it is stored in an event, written to a log line or exported to CSV.
+"""
 
 from __future__ import annotations
 
