@@ -13,7 +13,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from security.form_layouts import SCOPES, FieldEntry, Scope, TabEntry
+from security.form_layouts.entries import FieldEntry, TabEntry
+from security.form_layouts.storage import SCOPES, Scope
 from security.messages import message
 
 TAB_KEY = re.compile(r"tabs-(\d{1,3})-(id|label|visible|position)")
@@ -79,8 +80,8 @@ def parse_layout_form(data: Mapping[str, str]) -> LayoutSubmission:
         if match := TAB_KEY.fullmatch(key):
             tabs.setdefault(int(match.group(1)), {})[match.group(2)] = data[key]
         elif match := FIELD_KEY.fullmatch(key):
-            number = (int(match.group(1)), int(match.group(2)))
-            rows.setdefault(number, {})[match.group(3)] = data[key]
+            row_key = (int(match.group(1)), int(match.group(2)))
+            rows.setdefault(row_key, {})[match.group(3)] = data[key]
     if len(tabs) > MAX_TABS or len(rows) > MAX_FIELDS:
         problems.append(message("layout.too_many_entries"))
         tabs, rows = {}, {}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -13,48 +16,36 @@ from blueprints.signin_session import client_ip, require_recent_sign_in
 from extensions import db
 from forms.form_settings import LayoutSubmission, parse_layout_form, parse_scope
 from models import utcnow
-from security import form_layouts
-from security.form_layouts import LayoutError, Scope, TabEntry
+from security.form_layouts.arrangement import LABEL_MAX, LayoutError
+from security.form_layouts.builtin import is_known_form, layout_for
+from security.form_layouts.entries import TabEntry, apply_action, arrange, entries_from_layout
+from security.form_layouts.storage import (
+    Scope,
+    editable_layout,
+    reset_layout,
+    resolved_layout,
+    save_entries,
+    set_personal_enabled,
+)
 from security.messages import message
 from security.redirects import safe_next
 
 # Where the dialog goes back to when it was not opened from the form itself.
 FORM_HOMES = {"user_edit": "admin.users", "otp_settings": "admin.otp_settings"}
 
-
-def _return_to(form_id: str) -> str:
-    endpoint = FORM_HOMES.get(form_id, "admin.overview")
-    if endpoint not in current_app.view_functions:
-        endpoint = "admin.overview"  # a page not built yet
-    home = url_for(endpoint)
-    return safe_next(request.values.get("return_to"), home)
+ViewResult = Response | tuple[str, int]
 
 
-def _dialog(
-    form_id: str,
-    entries: list[TabEntry],
-    scope: Scope,
-    problems: list[str],
-    status: int,
-) -> tuple[str, int]:
-    current = form_layouts.resolved_layout(form_id, current_user.id)
-    return render_template(
-        "admin/form_settings.html",
-        form_id=form_id,
-        title=form_layouts.layout_for(form_id).title,
-        builtin_layout=form_layouts.layout_for(form_id),
-        entries=entries,
-        field_tabs=[tab for tab in entries if tab.holds_fields],
-        scope=scope,
-        problems=problems,
-        return_to=_return_to(form_id),
-        current=current,
-        label_max=form_layouts.LABEL_MAX,
-    ), status
+def known_form(view: Callable[[str], ViewResult]) -> Callable[[str], ViewResult]:
+    """Answer 404 for a form that has no layout, before the view runs."""
 
+    @wraps(view)
+    def guarded(form_id: str) -> ViewResult:
+        if not is_known_form(form_id):
+            return render_error(404, message("layout.unknown_form"))
+        return view(form_id)
 
-def _unknown_form() -> tuple[str, int]:
-    return render_error(404, message("layout.unknown_form"))
+    return guarded
 
 
 def _default_needs_recent_sign_in(form_id: str, scope: Scope) -> Response | None:
@@ -71,39 +62,74 @@ def _default_needs_recent_sign_in(form_id: str, scope: Scope) -> Response | None
     return require_recent_sign_in(back)
 
 
+def _return_to(form_id: str) -> str:
+    endpoint = FORM_HOMES.get(form_id, "admin.overview")
+    if endpoint not in current_app.view_functions:
+        endpoint = "admin.overview"  # a page not built yet
+    home = url_for(endpoint)
+    return safe_next(request.values.get("return_to"), home)
+
+
+def _back_to_form(form_id: str) -> Response:
+    return redirect(_return_to(form_id), code=303)
+
+
+def _dialog(
+    form_id: str,
+    entries: list[TabEntry],
+    scope: Scope,
+    problems: list[str],
+    status: int,
+) -> tuple[str, int]:
+    return render_template(
+        "admin/form_settings.html",
+        form_id=form_id,
+        title=layout_for(form_id).title,
+        builtin_layout=layout_for(form_id),
+        entries=entries,
+        field_tabs=[tab for tab in entries if tab.holds_fields],
+        scope=scope,
+        problems=problems,
+        return_to=_return_to(form_id),
+        current=resolved_layout(form_id, current_user.id),
+        label_max=LABEL_MAX,
+    ), status
+
+
+def _refused(
+    form_id: str, submission: LayoutSubmission, scope: Scope, problems: list[str]
+) -> tuple[str, int]:
+    entries = arrange(form_id, submission.entries)
+    return _dialog(form_id, entries, scope, [message("layout.not_saved"), *problems], 400)
+
+
 @bp.route("/form-settings/<form_id>", methods=["GET", "POST"])
-def form_settings(form_id: str) -> Response | tuple[str, int]:
-    if not form_layouts.is_known_form(form_id):
-        return _unknown_form()
+@known_form
+def form_settings(form_id: str) -> ViewResult:
     if request.method == "GET":
         scope = parse_scope(request.args.get("scope")) or "personal"
-        layout = form_layouts.editable_layout(form_id, current_user.id, scope)
-        return _dialog(form_id, form_layouts.entries_from_layout(layout), scope, [], 200)
-
+        layout = editable_layout(form_id, current_user.id, scope)
+        return _dialog(form_id, entries_from_layout(layout), scope, [], 200)
     submission = parse_layout_form(request.form)
     scope = submission.scope or "personal"
     if submission.problems:
         return _refused(form_id, submission, scope, submission.problems)
     action = submission.action
     if action.name != "save":
-        entries = form_layouts.arrange(form_id, submission.entries)
-        if action.name in ("tab-up", "tab-down"):
-            step = -1 if action.name == "tab-up" else 1
-            form_layouts.move_tab(entries, action.numbers[0], step)
-        elif action.name in ("field-up", "field-down"):
-            step = -1 if action.name == "field-up" else 1
-            form_layouts.move_field(entries, action.numbers[0], action.numbers[1], step)
-        else:
-            form_layouts.add_section(entries, action.numbers[0])
+        entries = apply_action(form_id, submission.entries, action.name, action.numbers)
         return _dialog(form_id, entries, scope, [], 200)
+    return _default_needs_recent_sign_in(form_id, scope) or _save(form_id, submission, scope)
 
-    refusal = _default_needs_recent_sign_in(form_id, scope)
-    if refusal is not None:
-        return refusal
+
+def _save(form_id: str, submission: LayoutSubmission, scope: Scope) -> ViewResult:
     try:
-        layout = form_layouts.layout_from_entries(form_id, submission.entries)
-        form_layouts.save_layout(
-            layout, scope=scope, actor=current_user, now=utcnow(), ip=client_ip()
+        save_entries(
+            form_id,
+            submission.entries,
+            scope=scope,
+            actor=current_user,
+            now=utcnow(),
+            ip=client_ip(),
         )
         db.session.commit()
     except LayoutError as error:
@@ -114,20 +140,12 @@ def form_settings(form_id: str) -> Response | tuple[str, int]:
         db.session.rollback()
         return _refused(form_id, submission, scope, [message("layout.save_conflict")])
     flash(message("layout.saved" if scope == "personal" else "layout.saved_default"), "success")
-    return redirect(_return_to(form_id), code=303)
-
-
-def _refused(
-    form_id: str, submission: LayoutSubmission, scope: Scope, problems: list[str]
-) -> tuple[str, int]:
-    entries = form_layouts.arrange(form_id, submission.entries)
-    return _dialog(form_id, entries, scope, [message("layout.not_saved"), *problems], 400)
+    return _back_to_form(form_id)
 
 
 @bp.route("/form-settings/<form_id>/reset", methods=["POST"])
-def form_settings_reset(form_id: str) -> Response | tuple[str, int]:
-    if not form_layouts.is_known_form(form_id):
-        return _unknown_form()
+@known_form
+def form_settings_reset(form_id: str) -> ViewResult:
     scope = parse_scope(request.form.get("scope"))
     if scope is None:
         return render_error(400, message("layout.bad_scope"))
@@ -135,7 +153,7 @@ def form_settings_reset(form_id: str) -> Response | tuple[str, int]:
     if refusal is not None:
         return refusal
     try:
-        deleted = form_layouts.reset_layout(
+        deleted = reset_layout(
             form_id, scope=scope, actor=current_user, now=utcnow(), ip=client_ip()
         )
     except LayoutError as error:
@@ -144,17 +162,15 @@ def form_settings_reset(form_id: str) -> Response | tuple[str, int]:
     db.session.commit()
     if not deleted:
         flash(message("layout.nothing_to_reset"), "info")
+    elif scope == "personal":
+        flash(message("layout.reset"), "success")
     else:
-        flash(
-            message("layout.reset" if scope == "personal" else "layout.default_deleted"), "success"
-        )
-    return redirect(_return_to(form_id), code=303)
+        flash(message("layout.default_deleted"), "success")
+    return _back_to_form(form_id)
 
 
-def _switch(form_id: str, enabled: bool) -> Response | tuple[str, int]:
-    if not form_layouts.is_known_form(form_id):
-        return _unknown_form()
-    found = form_layouts.set_personal_enabled(
+def _switch(form_id: str, enabled: bool) -> ViewResult:
+    found = set_personal_enabled(
         form_id, enabled=enabled, actor=current_user, now=utcnow(), ip=client_ip()
     )
     db.session.commit()
@@ -162,14 +178,16 @@ def _switch(form_id: str, enabled: bool) -> Response | tuple[str, int]:
         flash(message("layout.enabled" if enabled else "layout.disabled"), "success")
     else:
         flash(message("layout.no_personal"), "info")
-    return redirect(_return_to(form_id), code=303)
+    return _back_to_form(form_id)
 
 
 @bp.route("/form-settings/<form_id>/disable", methods=["POST"])
-def form_settings_disable(form_id: str) -> Response | tuple[str, int]:
+@known_form
+def form_settings_disable(form_id: str) -> ViewResult:
     return _switch(form_id, False)
 
 
 @bp.route("/form-settings/<form_id>/enable", methods=["POST"])
-def form_settings_enable(form_id: str) -> Response | tuple[str, int]:
+@known_form
+def form_settings_enable(form_id: str) -> ViewResult:
     return _switch(form_id, True)

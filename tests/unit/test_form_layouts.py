@@ -11,22 +11,22 @@ import pytest
 from extensions import db
 from models import Event, SavedFormLayout
 from security import events
-from security.form_layouts import (
-    LABEL_MAX,
+from security.form_layouts.arrangement import LABEL_MAX, LayoutError, layout_from_entries
+from security.form_layouts.builtin import layout_for
+from security.form_layouts.entries import (
     FieldEntry,
-    FormLayout,
-    LayoutError,
     TabEntry,
     add_section,
     arrange,
-    editable_layout,
     entries_from_layout,
-    layout_document,
-    layout_for,
-    layout_from_document,
-    layout_from_entries,
     move_field,
     move_tab,
+)
+from security.form_layouts.layout import FormLayout
+from security.form_layouts.storage import (
+    editable_layout,
+    layout_document,
+    layout_from_document,
     reset_layout,
     resolved_layout,
     save_layout,

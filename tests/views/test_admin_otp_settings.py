@@ -232,14 +232,15 @@ def test_hidden_fields_keep_their_values(admin: Any, admin_client: Any) -> None:
     from dataclasses import replace
 
     from models import utcnow
-    from security import form_layouts
+    from security.form_layouts.builtin import layout_for
+    from security.form_layouts.storage import save_layout
 
-    layout = form_layouts.layout_for("otp_settings")
+    layout = layout_for("otp_settings")
     tabs = []
     for tab in layout.all_tabs:
         items = tuple(replace(item, hidden=item.id == "lockout_minutes") for item in tab.items)
         tabs.append(replace(tab, items=items))
-    form_layouts.save_layout(
+    save_layout(
         replace(layout, all_tabs=tuple(tabs)),
         scope="personal",
         actor=admin,
@@ -291,12 +292,13 @@ def test_settings_page_tells_how_to_bring_back_a_hidden_profile_tab(
 
     from extensions import db
     from models import utcnow
-    from security import form_layouts
+    from security.form_layouts.builtin import layout_for
+    from security.form_layouts.storage import save_layout
     from security.messages import message
 
-    layout = form_layouts.layout_for("user_edit")
+    layout = layout_for("user_edit")
     tabs = tuple(replace(tab, hidden=tab.id == "otp") for tab in layout.all_tabs)
-    form_layouts.save_layout(
+    save_layout(
         replace(layout, all_tabs=tabs), scope="personal", actor=admin, now=utcnow(), ip="test"
     )
     db.session.commit()

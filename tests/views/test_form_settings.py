@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from extensions import db
 from models import Event, SavedFormLayout, User, utcnow
 from security import events
-from security.form_layouts import LABEL_MAX
+from security.form_layouts.arrangement import LABEL_MAX
 from security.messages import message
 from tests.conftest import Auth
 

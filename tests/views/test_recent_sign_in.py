@@ -17,8 +17,10 @@ from web_support import DEFAULT_PASSWORD, csrf_token_from, sign_in, snapshot
 
 from extensions import db
 from models import ADMINISTRATORS_GROUP_ID, SavedFormLayout, User, UserSession, utcnow
-from security import form_layouts
 from security.accounts import find_by_login
+from security.form_layouts.arrangement import layout_from_entries
+from security.form_layouts.entries import entries_from_layout
+from security.form_layouts.storage import resolved_layout, save_layout
 from security.otp_settings import current_parameters, load_settings
 
 DIALOG = "/admin/form-settings/user_edit"
@@ -75,12 +77,12 @@ def _default_layouts() -> int:
 
 
 def _save_default_layout(admin: User) -> None:
-    layout = form_layouts.resolved_layout("user_edit", admin.id)
-    entries = form_layouts.entries_from_layout(layout)
+    layout = resolved_layout("user_edit", admin.id)
+    entries = entries_from_layout(layout)
     for entry in entries:
         entry.visible = entry.id != "groups"
-    form_layouts.save_layout(
-        form_layouts.layout_from_entries("user_edit", entries),
+    save_layout(
+        layout_from_entries("user_edit", entries),
         scope="default",
         actor=admin,
         now=utcnow(),
