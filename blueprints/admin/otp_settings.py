@@ -17,8 +17,9 @@ from extensions import db
 from forms.auth import SubmitOnlyForm
 from forms.otp_settings import OtpParametersForm
 from models import utcnow
-from security import form_layouts, list_queries
-from security.form_layouts import FormLayout, TabLayout
+from security import list_queries
+from security.form_layouts.layout import FormLayout, TabLayout
+from security.form_layouts.storage import resolved_layout
 from security.messages import message
 from security.otp_settings import (
     SettingsError,
@@ -36,7 +37,7 @@ PARAMETERS_TAB = "parameters"
 def _layout() -> FormLayout:
     """Return this person's layout of the page; two plain tabs if no layout is registered."""
     try:
-        return form_layouts.resolved_layout(FORM_ID, current_user.id)
+        return resolved_layout(FORM_ID, current_user.id)
     except KeyError:
         return FormLayout(
             form_id=FORM_ID,
@@ -74,7 +75,7 @@ def _render(
 
 def _user_form_hides_otp_tab() -> bool:
     try:
-        return form_layouts.resolved_layout("user_edit", current_user.id).tab("otp") is None
+        return resolved_layout("user_edit", current_user.id).tab("otp") is None
     except KeyError:
         return False
 

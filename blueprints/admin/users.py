@@ -14,7 +14,8 @@ from forms.query import MAX_PAGE, int_arg, int_value
 from models import EMPLOYEES_GROUP_ID, User, utcnow
 from security import accounts, list_queries
 from security.accounts import AccountError, Profile
-from security.form_layouts import FormLayout, resolved_layout
+from security.form_layouts.layout import FormLayout
+from security.form_layouts.storage import resolved_layout
 from security.messages import message
 
 
