@@ -76,9 +76,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.add_extension("jinja2.ext.do")
-    from security.messages import message
-
-    app.jinja_env.globals["message"] = message
     return app
 
 

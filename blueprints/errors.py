@@ -15,27 +15,28 @@ from models import utcnow
 from security import events
 from security.messages import message
 
+# The catalog keys of each status's title and explanation, read per request.
 TITLES = {
-    400: "Bad request",
-    403: "Access denied",
-    404: "Page not found",
-    405: "Method not allowed",
-    413: "Request too large",
-    415: "Unsupported form",
-    429: "Too many requests",
-    500: "Something went wrong",
-    503: "Service unavailable",
+    400: "error.title.400",
+    403: "error.title.403",
+    404: "error.title.404",
+    405: "error.title.405",
+    413: "error.title.413",
+    415: "error.title.415",
+    429: "error.title.429",
+    500: "error.title.500",
+    503: "error.title.503",
 }
 EXPLANATIONS = {
-    400: "The request could not be understood.",
-    403: message("access.denied"),
-    404: "There is no page at this address.",
-    405: "This address does not accept that kind of request.",
-    413: "The request is larger than the console accepts.",
-    415: message("request.form_only"),
-    429: message("login.rate_limited"),
-    500: "The console could not finish this request. Nothing was changed.",
-    503: "The database does not answer right now. Try again in a moment.",
+    400: "error.explanation.400",
+    403: "access.denied",
+    404: "error.explanation.404",
+    405: "error.explanation.405",
+    413: "error.explanation.413",
+    415: "request.form_only",
+    429: "login.rate_limited",
+    500: "error.explanation.500",
+    503: "error.explanation.503",
 }
 
 
@@ -56,8 +57,9 @@ def render_error(status: int, explanation: str | None = None) -> tuple[str, int]
         render_template(
             "errors/error.html",
             status=status,
-            title=TITLES.get(status, "Error"),
-            explanation=explanation or EXPLANATIONS.get(status, ""),
+            title=message(TITLES.get(status, "error.title.other")),
+            explanation=explanation
+            or (message(EXPLANATIONS[status]) if status in EXPLANATIONS else ""),
             retry_url=_form_page_url() if status in (400, 429) else None,
         ),
         status,

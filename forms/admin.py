@@ -31,7 +31,7 @@ class UserForm(ConsoleForm):
     """The user profile form: its fields are spread over tabs by the form layout."""
 
     login = StringField(
-        "Login",
+        message("form.field.login"),
         validators=[
             InputRequired(message("form.required")),
             MaxLength(LOGIN_MAX),
@@ -40,28 +40,30 @@ class UserForm(ConsoleForm):
         render_kw={"autocomplete": "off", "autocapitalize": "none"},
     )
     email = StringField(
-        "E-mail",
+        message("form.field.email"),
         validators=[Optional(), MaxLength(EMAIL_MAX), NoControlCharacters()],
         render_kw={"type": "email", "autocomplete": "off"},
     )
-    active = BooleanField("Active (may sign in)", default=True)
+    active = BooleanField(message("form.field.active"), default=True)
     password = PasswordField(
-        "New password",
+        message("form.field.new_password"),
         validators=[MaxLength(MAX_PASSWORD_LENGTH)],
         render_kw={"autocomplete": "new-password"},
     )
     password_confirm = PasswordField(
-        "Repeat the password",
+        message("form.field.password_confirm"),
         validators=[EqualTo("password", message("user.passwords_differ"))],
         render_kw={"autocomplete": "new-password"},
     )
     name = StringField(
-        "First name", validators=[Optional(), MaxLength(NAME_MAX), NoControlCharacters()]
+        message("form.field.first_name"),
+        validators=[Optional(), MaxLength(NAME_MAX), NoControlCharacters()],
     )
     last_name = StringField(
-        "Last name", validators=[Optional(), MaxLength(NAME_MAX), NoControlCharacters()]
+        message("form.field.last_name"),
+        validators=[Optional(), MaxLength(NAME_MAX), NoControlCharacters()],
     )
-    groups = MultiCheckboxField("Groups", coerce=int, validate_choice=True)
+    groups = MultiCheckboxField(message("form.field.groups"), coerce=int, validate_choice=True)
 
 
 class UserFilterForm(ConsoleForm):
@@ -70,22 +72,24 @@ class UserFilterForm(ConsoleForm):
     class Meta:
         csrf = False
 
-    q = StringField("Search", validators=[Optional(), MaxLength(100), NoControlCharacters()])
+    q = StringField(
+        message("form.field.search"), validators=[Optional(), MaxLength(100), NoControlCharacters()]
+    )
     # Only the groups offered: the view reads the choice as a group id.
-    group = SelectField("Group", coerce=str, default="")
+    group = SelectField(message("form.field.group"), coerce=str, default="")
     otp = SelectField(
-        "Two-step",
+        message("form.field.two_step"),
         coerce=str,
         default="",
         choices={
-            "": "Any state",
-            "active": "Enabled",
-            "disabled": "Disabled",
-            "pending": "Required, in the grace period",
-            "overdue": "Required, overdue",
-            "locked": "Locked",
-            "not_configured": "Not configured",
-            "unprotected": "No active device (any reason)",
+            "": message("status.any"),
+            "active": message("status.active"),
+            "disabled": message("status.disabled"),
+            "pending": message("status.pending.choice"),
+            "overdue": message("status.overdue.choice"),
+            "locked": message("status.locked"),
+            "not_configured": message("status.not_configured"),
+            "unprotected": message("status.unprotected.choice"),
         },
     )
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
@@ -99,8 +103,10 @@ class EventFilterForm(ConsoleForm):
         csrf = False
 
     # Only the types offered: anything else (NUL among it) never reaches the query.
-    type = SelectField("Type", coerce=str, default="")
-    user = StringField("User", validators=[Optional(), MaxLength(100), NoControlCharacters()])
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
+    type = SelectField(message("form.field.event_type"), coerce=str, default="")
+    user = StringField(
+        message("form.field.user"), validators=[Optional(), MaxLength(100), NoControlCharacters()]
+    )
+    since = DateField(message("form.field.since"), validators=[Optional()])
+    until = DateField(message("form.field.until"), validators=[Optional()])
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])

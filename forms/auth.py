@@ -25,16 +25,16 @@ class LoginForm(ConsoleForm):
             return request.form if request.method in SUBMIT_METHODS else None
 
     login = StringField(
-        "Login",
+        message("form.field.login"),
         validators=[InputRequired(message("form.required")), MaxLength(100), NoControlCharacters()],
         render_kw={"autocomplete": "username", "autofocus": True, "autocapitalize": "none"},
     )
     password = PasswordField(
-        "Password",
+        message("form.field.password"),
         validators=[InputRequired(message("form.required")), MaxLength(256)],
         render_kw={"autocomplete": "current-password"},
     )
-    remember = BooleanField("Keep me signed in on this computer")
+    remember = BooleanField(message("form.field.remember"))
     next = HiddenField()
 
 
@@ -44,7 +44,7 @@ class SubmitOnlyForm(ConsoleForm):
 
 class SecondStepForm(ConsoleForm):
     code = StringField(
-        "One-time password or recovery code",
+        message("form.field.second_step_code"),
         validators=[InputRequired(message("form.required")), MaxLength(40), NoControlCharacters()],
         render_kw={
             "autocomplete": "one-time-code",
@@ -54,4 +54,4 @@ class SecondStepForm(ConsoleForm):
             "spellcheck": "false",
         },
     )
-    remember_device = BooleanField("Remember one-time password on this computer")
+    remember_device = BooleanField(message("form.field.remember_device"))

@@ -13,17 +13,17 @@ from security.passwords import MAX_PASSWORD_LENGTH
 
 class PasswordChangeForm(ConsoleForm):
     current_password = PasswordField(
-        "Current password",
+        message("form.field.current_password"),
         validators=[InputRequired(message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
-        "New password",
+        message("form.field.new_password"),
         validators=[InputRequired(message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
         render_kw={"autocomplete": "new-password"},
     )
     new_password_confirm = PasswordField(
-        "Repeat the new password",
+        message("form.field.new_password_confirm"),
         validators=[
             InputRequired(message("form.required")),
             EqualTo("new_password", message("user.passwords_differ")),
@@ -34,7 +34,7 @@ class PasswordChangeForm(ConsoleForm):
 
 class ReauthForm(ConsoleForm):
     password = PasswordField(
-        "Password",
+        message("form.field.password"),
         validators=[InputRequired(message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
         render_kw={"autocomplete": "current-password", "autofocus": True},
     )

@@ -18,7 +18,9 @@ def _whole_number(name: str, label: str) -> IntegerField:
         label,
         validators=[
             InputRequired(message("form.required")),
-            NumberRange(min=low, max=high, message=f"Enter a whole number from {low} to {high}."),
+            NumberRange(
+                min=low, max=high, message=message("form.whole_number", low=low, high=high)
+            ),
         ],
         render_kw={"min": low, "max": high, "inputmode": "numeric"},
     )
@@ -28,28 +30,28 @@ class OtpParametersForm(ConsoleForm):
     """Every field of the Parameters tab; labels come from the form layout."""
 
     default_type = SelectField(
-        "Default password generation algorithm",
+        message("form.field.default_type"),
         choices={
-            "totp": "TOTP: time based (RFC 6238)",
-            "hotp": "HOTP: counter based (RFC 4226)",
+            "totp": message("form.choice.totp_rfc"),
+            "hotp": message("form.choice.hotp_rfc"),
         },
     )
-    totp_window = _whole_number("totp_window", "TOTP tolerance (time steps either side)")
-    hotp_window = _whole_number("hotp_window", "Password check window size")
-    allow_remember = BooleanField("Allow persistent OTPs")
-    remember_days = _whole_number("remember_days", "Days a computer is remembered")
-    allow_recovery_codes = BooleanField("Allow recovery codes")
-    mandatory = BooleanField("Always require two-step authentication")
-    mandatory_days = _whole_number("mandatory_days", "Days left to connect")
+    totp_window = _whole_number("totp_window", message("form.field.totp_window"))
+    hotp_window = _whole_number("hotp_window", message("form.field.hotp_window"))
+    allow_remember = BooleanField(message("form.field.allow_remember"))
+    remember_days = _whole_number("remember_days", message("form.field.remember_days"))
+    allow_recovery_codes = BooleanField(message("form.field.allow_recovery_codes"))
+    mandatory = BooleanField(message("form.field.mandatory"))
+    mandatory_days = _whole_number("mandatory_days", message("form.field.mandatory_days"))
     # Unknown ids are the domain's to refuse, with its own message next to the field.
     mandatory_groups = MultiCheckboxField(
-        "Users who always have to use two-step authentication", coerce=int, validate_choice=False
+        message("form.field.mandatory_groups"), coerce=int, validate_choice=False
     )
-    max_attempts = _whole_number("max_attempts", "Failed codes before the second step locks")
-    lockout_minutes = _whole_number("lockout_minutes", "Lock duration in minutes")
-    log_requests = BooleanField("Log requests for OTP password")
+    max_attempts = _whole_number("max_attempts", message("form.field.max_attempts"))
+    lockout_minutes = _whole_number("lockout_minutes", message("form.field.lockout_minutes"))
+    log_requests = BooleanField(message("form.field.log_requests"))
     issuer = StringField(
-        "Issuer name shown in authenticator apps",
+        message("form.field.issuer"),
         validators=[
             InputRequired(message("form.required")),
             MaxLength(ISSUER_MAX),

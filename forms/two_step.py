@@ -22,12 +22,12 @@ class ConnectForm(ConsoleForm):
 
     connection = HiddenField()
     code = StringField(
-        "Code from the app",
+        message("otp.code_from_app"),
         validators=[InputRequired(message("form.required")), MaxLength(20), NoControlCharacters()],
         render_kw={**CODE_ATTRIBUTES, "autofocus": True},
     )
     code2 = StringField(
-        "Second code",
+        message("otp.second_code"),
         validators=[Optional(), MaxLength(20), NoControlCharacters()],
         render_kw=CODE_ATTRIBUTES,
     )
@@ -37,33 +37,41 @@ class AdminConnectForm(ConnectForm):
     """Every connection option of the admin tab: app or hardware token, TOTP or HOTP."""
 
     source = SelectField(
-        "Device",
-        choices={"mobile": "Mobile app", "hardware": "Hardware token"},
+        message("form.field.device"),
+        choices={
+            "mobile": message("otp.source_mobile"),
+            "hardware": message("otp.source_hardware"),
+        },
         default="mobile",
     )
     type = SelectField(
-        "Algorithm",
-        choices={"totp": "TOTP: time based", "hotp": "HOTP: counter based"},
+        message("form.field.algorithm"),
+        choices={"totp": message("form.choice.totp"), "hotp": message("form.choice.hotp")},
         default="totp",
     )
     secret = StringField(
-        "Secret key supplied with the token (hex or Base32)",
+        message("form.field.secret"),
         validators=[Optional(), MaxLength(200), NoControlCharacters()],
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
-    digits = SelectField("Digits", choices={"6": "6", "8": "8"}, default="6")
+    digits = SelectField(message("form.field.digits"), choices={"6": "6", "8": "8"}, default="6")
     period = SelectField(
-        "Time step", choices={"30": "30 seconds", "60": "60 seconds"}, default="30"
+        message("form.field.period"),
+        choices={
+            "30": message("form.choice.seconds", count=30),
+            "60": message("form.choice.seconds", count=60),
+        },
+        default="30",
     )
     start_time = IntegerField(
-        "Start time T0 (Unix time)",
+        message("form.field.start_time"),
         default=0,
         validators=[Optional(), NumberRange(min=0, max=4_000_000_000)],
     )
     algorithm = SelectField(
-        "HMAC",
+        "HMAC",  # the algorithm family's name, the same in every language
         choices={
-            "auto": "Automatic",
+            "auto": message("form.choice.automatic"),
             "SHA1": "SHA-1",
             "SHA256": "SHA-256",
             "SHA512": "SHA-512",
@@ -74,12 +82,12 @@ class AdminConnectForm(ConnectForm):
 
 class SyncForm(ConsoleForm):
     code = StringField(
-        "First code",
+        message("otp.first_code"),
         validators=[InputRequired(message("form.required")), MaxLength(20), NoControlCharacters()],
         render_kw=CODE_ATTRIBUTES,
     )
     code2 = StringField(
-        "Second code",
+        message("otp.second_code"),
         validators=[InputRequired(message("form.required")), MaxLength(20), NoControlCharacters()],
         render_kw=CODE_ATTRIBUTES,
     )
@@ -87,13 +95,13 @@ class SyncForm(ConsoleForm):
 
 class DaysForm(ConsoleForm):
     days = IntegerField(
-        "Days",
+        message("form.field.days"),
         validators=[
             InputRequired(message("form.required")),
-            NumberRange(min=0, max=365, message="Enter a number of days."),
+            NumberRange(min=0, max=365, message=message("form.days_number")),
         ],
     )
 
 
 class ExemptForm(ConsoleForm):
-    until = DateField("Exempt until", validators=[Optional()])
+    until = DateField(message("form.field.exempt_until"), validators=[Optional()])

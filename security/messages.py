@@ -5,7 +5,6 @@ from __future__ import annotations
 MESSAGES: dict[str, str] = {
     # Sign-in
     "login.invalid": "Incorrect login or password.",
-    "login.required": "Please sign in to open this page.",
     "login.signed_out": "You have been signed out.",
     "login.session_ended": "Your session has ended. Please sign in again.",
     "login.rate_limited": ("Too many sign-in attempts. Wait a minute, then try again."),
@@ -32,10 +31,10 @@ MESSAGES: dict[str, str] = {
     "user.password_short": "A password needs at least {min} characters.",
     "user.created": "User {login} created.",
     "user.saved": "Changes saved.",
-    "user.not_found": "There is no such user.",
     "user.unknown_group": "One of the chosen groups does not exist.",
     "user.cannot_block_self": "You cannot block your own account.",
     "user.cannot_drop_own_admin": "You cannot remove yourself from the Administrators group.",
+    "user.unchanged": "Nothing to change.",
     # My page
     "mypage.password_changed": (
         "Your password has been changed. Your other sessions have been signed out."
@@ -99,13 +98,8 @@ MESSAGES: dict[str, str] = {
     "otp.grace_extended": "The user now has until {deadline} to connect.",
     "otp.exempted": "The user is exempt from mandatory two-step until {until}.",
     "otp.exemption_ended": "The exemption has ended.",
-    "otp.invalid_secret": "{reason}",
     "otp.hardware_secret_read": "The secret was read as {format}.",
     "otp.recovery_not_allowed": "Recovery codes are switched off by the administrator.",
-    "otp.recovery_generated": (
-        "Keep these codes somewhere safe: each of them can be used once, "
-        "instead of a one-time password."
-    ),
     "otp.computers_forgotten": "Every remembered computer has been forgotten.",
     "otp.confirm_needed": "Tick “I understand” to confirm; nothing was changed.",
     "otp.reauth_needed": "For your security, enter your password again to continue.",
@@ -167,6 +161,614 @@ MESSAGES: dict[str, str] = {
     "request.form_only": "This address accepts form submissions only.",
     # Event log
     "events.repeated": "{count} times within a minute",
+    # Navigation and page frame
+    "nav.console": "Console",
+    "nav.product": "Two-step authentication console",
+    "nav.brand": "Two-step console",
+    "nav.skip": "Skip to content",
+    "nav.account": "Account",
+    "nav.my_page": "My page",
+    "nav.administration": "Administration",
+    "nav.sign_out": "Sign out",
+    "nav.pages": "Pages",
+    "nav.previous": "Previous",
+    "nav.next": "Next",
+    "nav.page_of": "Page {page} of {pages} ({total} in all)",
+    "nav.tabs": "Tabs",
+    "nav.unknown_browser": "Unknown browser",
+    "nav.browser_on_system": "{browser} on {system}",
+    "nav.breadcrumbs": "Breadcrumbs",
+    # Durations, in the plural form their number takes
+    "time.second": "{count} second",
+    "time.seconds": "{count} seconds",
+    "time.minute": "{count} minute",
+    "time.minutes": "{count} minutes",
+    "time.hour": "{count} hour",
+    "time.hours": "{count} hours",
+    "time.day": "{count} day",
+    "time.days": "{count} days",
+    # Error pages
+    "error.title.400": "Bad request",
+    "error.title.403": "Access denied",
+    "error.title.404": "Page not found",
+    "error.title.405": "Method not allowed",
+    "error.title.413": "Request too large",
+    "error.title.415": "Unsupported form",
+    "error.title.429": "Too many requests",
+    "error.title.500": "Something went wrong",
+    "error.title.503": "Service unavailable",
+    "error.title.other": "Error",
+    "error.explanation.400": "The request could not be understood.",
+    "error.explanation.404": "There is no page at this address.",
+    "error.explanation.405": "This address does not accept that kind of request.",
+    "error.explanation.413": "The request is larger than the console accepts.",
+    "error.explanation.500": "The console could not finish this request. Nothing was changed.",
+    "error.explanation.503": "The database does not answer right now. Try again in a moment.",
+    "error.status": "Status {status}.",
+    "error.retry": "Open the form again",
+    "error.to_my_page": "Go to My page",
+    "error.to_sign_in": "Go to the sign-in page",
+    # Sign-in pages
+    "login.title": "Sign in",
+    "login.submit": "Sign in",
+    "login.connect_required": (
+        "Two-step authentication is required for your account ({login}). "
+        "Connect an authenticator app now to finish signing in."
+    ),
+    "login.back": "Back to the sign-in screen",
+    "login.otp_title": "One-time password",
+    "login.enter_recovery_code": "Enter one of your recovery codes.",
+    "login.recovery_code": "Recovery code",
+    "login.recovery_code_hint": (
+        "One of the ten codes you saved when you connected, such as abcde-12345. Each works once."
+    ),
+    "login.code_hint": "The 6-digit code your authenticator app shows.",
+    "login.code_hint_or_recovery": (
+        "The 6-digit code your authenticator app shows, or one of your recovery codes."
+    ),
+    "login.remember_hint": (
+        "Only on a computer that is yours: the next sign-ins here will ask only for the password."
+    ),
+    "login.use_app_code": "Use a code from the authenticator app",
+    "login.code_not_accepted": (
+        "Code not accepted? Make sure your phone sets its date and time automatically: "
+        "the codes depend on the clock."
+    ),
+    "login.use_recovery_code": "Lost your phone? Use a recovery code",
+    # Table headers shared by several pages
+    "table.browser": "Browser",
+    "table.address": "Address",
+    "table.remembered": "Remembered",
+    "table.until": "Until",
+    "table.signed_in": "Signed in",
+    "table.last_active": "Last active",
+    "table.action": "Action",
+    # Buttons and fields of forms
+    "form.continue": "Continue",
+    "form.cancel": "Cancel",
+    "form.back": "Back",
+    "form.whole_number": "Enter a whole number from {low} to {high}.",
+    "form.days_number": "Enter a number of days.",
+    "form.choice.totp": "TOTP: time based",
+    "form.choice.hotp": "HOTP: counter based",
+    "form.choice.totp_rfc": "TOTP: time based (RFC 6238)",
+    "form.choice.hotp_rfc": "HOTP: counter based (RFC 4226)",
+    "form.choice.seconds": "{count} seconds",
+    "form.choice.automatic": "Automatic",
+    "form.field.login": "Login",
+    "form.field.password": "Password",
+    "form.field.remember": "Keep me signed in on this computer",
+    "form.field.second_step_code": "One-time password or recovery code",
+    "form.field.remember_device": "Remember one-time password on this computer",
+    "form.field.current_password": "Current password",
+    "form.field.new_password": "New password",
+    "form.field.new_password_confirm": "Repeat the new password",
+    "form.field.password_confirm": "Repeat the password",
+    "form.field.email": "E-mail",
+    "form.field.active": "Active (may sign in)",
+    "form.field.first_name": "First name",
+    "form.field.last_name": "Last name",
+    "form.field.groups": "Groups",
+    "form.field.search": "Search",
+    "form.field.group": "Group",
+    "form.field.two_step": "Two-step",
+    "form.field.event_type": "Type",
+    "form.field.user": "User",
+    "form.field.since": "From",
+    "form.field.until": "To",
+    "form.field.device": "Device",
+    "form.field.algorithm": "Algorithm",
+    "form.field.secret": "Secret key supplied with the token (hex or Base32)",
+    "form.field.digits": "Digits",
+    "form.field.period": "Time step",
+    "form.field.start_time": "Start time T0 (Unix time)",
+    "form.field.days": "Days",
+    "form.field.exempt_until": "Exempt until",
+    "form.field.default_type": "Default password generation algorithm",
+    "form.field.totp_window": "TOTP tolerance (time steps either side)",
+    "form.field.hotp_window": "Password check window size",
+    "form.field.allow_remember": "Allow persistent OTPs",
+    "form.field.remember_days": "Days a computer is remembered",
+    "form.field.allow_recovery_codes": "Allow recovery codes",
+    "form.field.mandatory": "Always require two-step authentication",
+    "form.field.mandatory_days": "Days left to connect",
+    "form.field.mandatory_groups": "Users who always have to use two-step authentication",
+    "form.field.max_attempts": "Failed codes before the second step locks",
+    "form.field.lockout_minutes": "Lock duration in minutes",
+    "form.field.log_requests": "Log requests for OTP password",
+    "form.field.issuer": "Issuer name shown in authenticator apps",
+    "form.show": "Show",
+    "form.save": "Save",
+    # My page
+    "mypage.profile": "Profile",
+    "mypage.security": "Security",
+    "mypage.device_changed": "My mobile device has changed",
+    "mypage.replacing": (
+        "The new device replaces the old one once you enter its code. "
+        "Your old recovery codes will stop working."
+    ),
+    "mypage.name": "Name",
+    "mypage.last_sign_in": "Last sign-in",
+    "mypage.security_summary": "sessions, password and two-step authentication.",
+    "mypage.reauth_title": "Confirm your password",
+    "mypage.no_recovery_codes": (
+        "No recovery codes yet. Generate them below, then print them or save them to a file, "
+        "and keep them somewhere safe."
+    ),
+    "mypage.locked_until": (
+        "The second step is locked after too many wrong codes, until {until}. "
+        "An administrator can unlock it sooner."
+    ),
+    "mypage.password_only": "Your account is protected by your password only.",
+    "mypage.connect_before": (
+        "Two-step authentication is required for your account: connect it before {deadline}."
+    ),
+    "mypage.why_two_step": (
+        "With two-step authentication, signing in also asks for a one-time code from an app on "
+        "your phone. Even someone who knows your password cannot sign in without it."
+    ),
+    "mypage.active_since": "{state} since {since}.",
+    "mypage.disabled_until": "Disabled until {until}.",
+    "mypage.switches_back_on": "It switches itself back on then.",
+    "mypage.disabled_forever": "{state} until it is enabled again.",
+    "mypage.method": "{kind}, {source}",
+    "mypage.kind_totp": "Time-based codes (TOTP)",
+    "mypage.kind_hotp": "Counter-based codes (HOTP)",
+    "mypage.source_mobile": "mobile app",
+    "mypage.source_hardware": "hardware token",
+    "mypage.mandatory_no_disable": (
+        "Two-step authentication is mandatory for your account, so it cannot be disabled."
+    ),
+    "mypage.understand_disable": "I understand that signing in will ask only for my password.",
+    "mypage.no_computers": (
+        'No computer is remembered. Tick "Remember one-time password on this computer" '
+        "when you sign in to skip the code on that computer."
+    ),
+    "mypage.sessions": "Where you are signed in",
+    "mypage.this_browser": "(this browser)",
+    "mypage.end_session": "End session",
+    "mypage.end_other_sessions": "End all other sessions",
+    "mypage.only_this_browser": "You are signed in only in this browser.",
+    "mypage.change_password": "Change password",
+    "mypage.change_password_note": "Changing your password signs you out everywhere else.",
+    "mypage.password_hint": "At least 10 characters.",
+    # Two-step screens
+    "otp.two_step": "Two-step authentication",
+    "otp.connect": "Connect",
+    "otp.connect_title": "Connect two-step authentication",
+    "otp.remind_later": "Remind me later",
+    "otp.recovery_codes": "Recovery codes",
+    "otp.your_recovery_codes": "Your recovery codes",
+    "otp.new_codes_invalidate": (
+        "Creating new recovery codes invalidates the previously generated codes."
+    ),
+    "otp.generate_codes": "Generate new codes",
+    "otp.understand_old_codes": "I understand that the old codes will stop working.",
+    "otp.print_meta": "{issuer} · {login} · created {created}",
+    "otp.keep_codes": (
+        "Keep them handy and somewhere safe: if you lose your phone, each code lets you sign in "
+        "once instead of a one-time password. They are shown only now."
+    ),
+    "otp.print": "Print",
+    "otp.save_text_file": "Save to text file",
+    "otp.connected_heading": "Two-step authentication is connected",
+    "otp.method": "Method",
+    "otp.last_used": "Last used",
+    "otp.recovery_codes_left": "Recovery codes left",
+    "otp.enable": "Enable",
+    "otp.disable": "Disable",
+    "otp.disable_title": "Disable two-step authentication",
+    "otp.remembered_computers": "Remembered computers",
+    "otp.forget_all": "Forget all",
+    "otp.step_install": "Install an authenticator app",
+    "otp.any_app_totp": (
+        "Any app for time-based (TOTP) one-time passwords works, for example FreeOTP, Aegis, "
+        "Google Authenticator or Microsoft Authenticator."
+    ),
+    "otp.any_app_hotp": (
+        "Any app for counter-based (HOTP) one-time passwords works, for example FreeOTP, Aegis, "
+        "Google Authenticator or Microsoft Authenticator."
+    ),
+    "otp.phone_clock": (
+        "Let the phone set its date and time automatically (in its settings): "
+        "the codes depend on the clock."
+    ),
+    "otp.step_add_account": "Add an account in the app",
+    "otp.scan_qr": "Scan this QR code with the app.",
+    "otp.enter_key_by_hand": "Or enter the key by hand:",
+    "otp.secret_key": "Secret key",
+    "otp.key_type_totp": "Type: Time based · {digits} digits · every {period} seconds",
+    "otp.key_type_hotp": "Type: Counter based · {digits} digits",
+    "otp.open_in_app": "Open in the authenticator app",
+    "otp.on_the_phone": "(on the phone itself)",
+    "otp.server_time": "Time on the server: {time} ({seconds}).",
+    "otp.step_enter_code": "Enter the code the app shows",
+    "otp.step_enter_codes": "Enter two codes the app shows",
+    "otp.first_code": "First code",
+    "otp.second_code": "Second code",
+    "otp.second_code_hint": "Ask the app for the next code and enter it here.",
+    "otp.code_from_app": "Code from the app",
+    "otp.code_from_app_hint": "6 digits; spaces are fine.",
+    "otp.codes_left_of": "{left} of {total} recovery codes are left.",
+    "otp.code": "Code",
+    "otp.used": "Used",
+    "otp.from_address": "From address",
+    "otp.code_number": "No. {number}",
+    "otp.not_used": "Not used",
+    "otp.source_mobile": "Mobile app",
+    "otp.source_hardware": "Hardware token",
+    "otp.kind_totp": "TOTP (time based)",
+    "otp.kind_hotp": "HOTP (counter based)",
+    "otp.secret_empty": "Enter the secret key supplied with the device.",
+    "otp.secret_format": "The secret key must be hexadecimal (0-9, A-F) or Base32 (A-Z, 2-7).",
+    "otp.secret_short": (
+        "The secret key is too short: it must have at least {bits} bits "
+        "({digits} hex digits or 16 Base32 characters)."
+    ),
+    "otp.secret_long": (
+        "The secret key is too long: it may have at most {bits} bits ({digits} hex digits)."
+    ),
+    "otp.secret_odd_hex": "A hexadecimal secret key needs an even number of digits.",
+    "otp.secret_base32_length": (
+        "The Base32 secret key has a wrong length: check for a missing or extra character."
+    ),
+    "otp.format_hex": "hexadecimal",
+    "otp.format_base32": "Base32",
+    "otp.clock_drift": "Clock drift: {seconds} seconds.",
+    "otp.clock_behind": "your phone's clock is about {duration} behind",
+    "otp.clock_ahead": "your phone's clock is about {duration} ahead",
+    "otp.settings_choose_type": "Choose TOTP or HOTP.",
+    "otp.settings_issuer_length": "The issuer needs 1 to {max} characters.",
+    "otp.settings_issuer_colon": "The issuer cannot contain a colon or control characters.",
+    "otp.settings_no_group": "Choose at least one group for which two-step is required.",
+    # Status labels of a person's two-step state (the data-otp-status values)
+    "status.not_configured": "Not configured",
+    "status.active": "Enabled",
+    "status.disabled": "Disabled",
+    "status.pending": "In grace period",
+    "status.overdue": "Overdue",
+    "status.locked": "Locked",
+    "status.any": "Any state",
+    "status.pending.choice": "Required, in the grace period",
+    "status.overdue.choice": "Required, overdue",
+    "status.unprotected.choice": "No active device (any reason)",
+    "status.pending.explained": "Not connected yet — required, in the grace period",
+    "status.overdue.explained": "Not connected — required, the grace period is over",
+    "status.locked.explained": "Locked after too many wrong codes",
+    "status.active.counted": "{count} connected",
+    "status.pending.counted": "{count} in grace",
+    "status.overdue.counted": "{count} overdue",
+    "status.disabled.counted": "{count} disabled",
+    "status.locked.counted": "{count} locked",
+    "status.not_configured.counted": "{count} not configured",
+    "status.unprotected_admins.counted": "{count} administrators without two-step",
+    "status.active.who": "users with an active device",
+    "status.pending.who": "users who must still connect, within their grace period",
+    "status.overdue.who": "users whose grace period is over",
+    "status.disabled.who": "users whose device is switched off",
+    "status.locked.who": "users locked out of the second step",
+    "status.not_configured.who": "users without a device who are not required to have one",
+    "status.unprotected_admins.who": "administrators with no device that asks for codes",
+    # Administration
+    "admin.overview": "Overview",
+    "admin.users": "Users",
+    "admin.otp_settings_path": "Settings → Proactive protection → Two-step authentication",
+    "admin.events": "Event log",
+    "admin.event_time": "Time",
+    "admin.event": "Event",
+    "admin.event_outcome": "Outcome",
+    "admin.event_actor": "Actor",
+    "admin.event_subject": "Subject",
+    "admin.event_details": "Details",
+    "admin.download_csv": "Download CSV",
+    "admin.no_events": "No events match these filters.",
+    "admin.search_users": "Search login, name or e-mail",
+    "admin.add_user": "Add a user",
+    "admin.add_user_link": "add a user",
+    "admin.no_users": "No user matches. Change the search or {add}.",
+    "admin.id": "ID",
+    "admin.state": "State",
+    "admin.user_active": "Active",
+    "admin.user_blocked": "Blocked",
+    "admin.otp_on": "Two-step authentication enabled",
+    "admin.otp_off": "Two-step authentication disabled",
+    "admin.default_algorithm": "Default algorithm",
+    "admin.mandatory": "Mandatory",
+    "admin.mandatory_for": "Yes, for {groups}, with {days} days to connect",
+    "admin.mandatory_for_one_day": "Yes, for {groups}, with {days} day to connect",
+    "admin.no_group": "no group",
+    "admin.yes": "Yes",
+    "admin.no": "No",
+    "admin.count_users": "{count} users",
+    "admin.count_active": "{count} active",
+    "admin.count_blocked": "{count} blocked",
+    "admin.count_administrators": "{count} administrators",
+    "admin.otp_unloaded": "The two-step state could not be loaded. Reload the page.",
+    "admin.otp_off_for_user": (
+        "Two-step authentication is switched off for the whole console, so it cannot be managed "
+        "for this user. An administrator can switch it on in {settings}."
+    ),
+    "admin.method_totp": "TOTP (time based), {digits} digits, {period}-second step, {algorithm}",
+    "admin.method_totp_t0": (
+        "TOTP (time based), {digits} digits, {period}-second step, T0 {t0}, {algorithm}"
+    ),
+    "admin.method_hotp": "HOTP (counter based), {digits} digits, {algorithm}",
+    "admin.source": "Source",
+    "admin.connected": "Connected",
+    "admin.disabled_until": "Disabled until",
+    "admin.enabled_by_hand": "enabled again by hand",
+    "admin.clock_drift": "Clock drift",
+    "admin.drift_seconds": "{seconds} seconds",
+    "admin.next_counter": "Next counter",
+    "admin.recovery_switched_off": "(recovery codes are switched off)",
+    "admin.failed_attempts": "Failed attempts",
+    "admin.locked_until": "Locked until",
+    "admin.grace_deadline": "Grace deadline",
+    "admin.lock": "Lock",
+    "admin.unlock": "Unlock",
+    "admin.clear_failed": "Clear failed attempts",
+    "admin.connect_new_device": "Connect a new device",
+    "admin.connect_device": "Connect a device",
+    "admin.new_device_replaces": (
+        "A new device replaces this one; the old recovery codes stop working."
+    ),
+    "admin.connect_mobile_totp": "Connect mobile device (TOTP)",
+    "admin.connect_mobile_hotp": "Connect mobile device (HOTP)",
+    "admin.connect_hardware": "Connect hardware token",
+    "admin.synchronise": "Synchronise",
+    "admin.sync_hint_totp": (
+        "When the device's clock has drifted, enter two codes it shows one after the other."
+    ),
+    "admin.sync_hint_hotp": (
+        "When the device's counter has drifted, enter two codes it shows one after the other."
+    ),
+    "admin.disable_days_hint": (
+        "0 = until enabled again; 1 to {max} days, after which it switches itself back on."
+    ),
+    "admin.understand_disable": "I understand that signing in will ask only for the password.",
+    "admin.confirm_disable": "Disable two-step authentication for {login}?",
+    "admin.recovery_codes_of": "Recovery codes of {login}",
+    "admin.codes_left": "({left} left)",
+    "admin.remove_device_title": "Remove the device",
+    "admin.remove_device": "Remove device",
+    "admin.understand_remove": (
+        "I understand that the device and its recovery codes will be removed."
+    ),
+    "admin.confirm_remove": "Remove the device and the recovery codes of {login}?",
+    "admin.more_days": "More days to connect",
+    "admin.more_days_hint": "Added to the later of today and the current deadline (1–365).",
+    "admin.give_more_days": "Give more days",
+    "admin.exemption": "Exemption from mandatory two-step",
+    "admin.exemption_hint": "Leave empty to end an exemption.",
+    "admin.save_exemption": "Save exemption",
+    "admin.no_codes_hand_to": "No recovery codes yet. Generate a set below and hand it to {login}.",
+    "admin.no_codes_no_device": "No recovery codes yet: they come with a connected device.",
+    "admin.otp_off_no_codes": (
+        "Two-step authentication is switched off for the whole console, so no codes can be made."
+    ),
+    "admin.codes_switched_off": "Recovery codes are switched off in {settings}.",
+    "admin.no_device_for_codes": "{login} has no connected device; recovery codes come with one.",
+    "admin.codes_hand_over": "They are shown once: hand them to {login}.",
+    "admin.confirm_new_codes": "Generate new codes for {login}? The old ones will stop working.",
+    "admin.two_step_of": "Two-step authentication of {login}",
+    "admin.back_to_profile": "Back to the user's profile",
+    "admin.connect_for": "Connect a device for {login}",
+    "admin.connection_options": "Connection options",
+    "admin.option_mobile_totp": "Mobile device, TOTP",
+    "admin.option_mobile_hotp": "Mobile device, HOTP",
+    "admin.option_hardware_totp": "Hardware token, TOTP",
+    "admin.option_hardware_hotp": "Hardware token, HOTP",
+    "admin.otp_off_no_connect": (
+        "Two-step authentication is switched off for the whole console, so no device can be "
+        "connected. An administrator can switch it on in {settings}."
+    ),
+    "admin.replacing": (
+        "The new device replaces {login}'s current one once its codes verify. "
+        "The old recovery codes will stop working."
+    ),
+    "admin.mobile_heading": "Mobile device, {kind}",
+    "admin.phone_at_hand": (
+        "Do this with {login}'s phone at hand: scan the code with their authenticator app, "
+        "then enter what the app shows."
+    ),
+    "admin.hardware_heading": "Hardware token, {kind}",
+    "admin.hardware_intro_totp": (
+        "Enter the secret key supplied with the token (hexadecimal or Base32) and the password "
+        "it shows now (a second, later one refines the clock search). The console searches wide: "
+        "HOTP counters up to 15,000, TOTP offsets of ±180 steps."
+    ),
+    "admin.hardware_intro_hotp": (
+        "Enter the secret key supplied with the token (hexadecimal or Base32) and two passwords "
+        "it shows one after the other. The console searches wide: "
+        "HOTP counters up to 15,000, TOTP offsets of ±180 steps."
+    ),
+    "admin.choose_option": "Choose one of the connection options above.",
+    "admin.start_time_hint": "Unix time the token counts from; 0 unless the vendor says otherwise.",
+    "admin.algorithm_hint": "Automatic: SHA-1, or SHA-256 for secrets longer than 25 bytes.",
+    "admin.first_password": "First password",
+    "admin.second_password": "Second password",
+    "admin.second_password_hotp": "Required for HOTP.",
+    "admin.second_password_totp": "Optional: the next password, for a wider clock search.",
+    "admin.new_user": "New user",
+    "admin.user_heading": "User {login}",
+    "admin.active_hint": "A blocked user cannot sign in and is signed out at once.",
+    "admin.password_hint": (
+        "Leave empty to keep the current password. Setting one signs the user out everywhere."
+    ),
+    "admin.no_fields_shown": "No fields are shown on this tab.",
+    "admin.create_user": "Create user",
+    "admin.events_after_save": "Events appear here once the user is saved.",
+    "admin.no_user_events": "No security events for this user yet.",
+    "admin.otp_settings_title": "Two-step authentication settings",
+    "admin.otp_settings_tab_parameters": "Parameters",
+    "admin.proactive_protection": "Proactive protection",
+    "admin.switched_on": "Switched on {when}.",
+    "admin.switched_off": "Switched off {when}.",
+    "admin.confirm_disable_all": (
+        "Disable two-step authentication for everyone? Signing in will ask only for passwords."
+    ),
+    "admin.enable_two_step": "Enable two-step authentication",
+    "admin.how_it_works": "How it works",
+    "admin.how.otp_term": "one-time password",
+    "admin.how.intro": (
+        "With two-step authentication a user signs in with their password and then with a "
+        "{one_time_password}: a short code made by an app on their phone (or a hardware token) "
+        "from a secret shared with the console when the device was connected. A stolen password "
+        "alone is no longer enough."
+    ),
+    "admin.how.hotp": (
+        "counter based. Each code is made from a counter that goes up by one for every code; "
+        "the console tries the next few counters (the password check window)."
+    ),
+    "admin.how.totp": (
+        "time based. A new code every 30 seconds, from the current time; the device's clock "
+        "must be right, and the console learns a small drift."
+    ),
+    "admin.how.resync_term": "resynchronises",
+    "admin.how.resync": (
+        "When a counter or a clock has run far ahead or behind, an administrator "
+        "{resynchronises} the device from two consecutive codes on the user's profile, "
+        'tab "Two-step authentication".'
+    ),
+    "admin.how.once": (
+        "Each code works once. Wrong codes lock the second step for a while; "
+        "administrators can unlock it."
+    ),
+    "admin.how.who_connects": (
+        "Users connect their phone on My page → Security; administrators connect devices, "
+        "hardware tokens included, and manage them on the user's profile."
+    ),
+    "admin.how.profile_form_settings": "the user profile form settings",
+    "admin.how.missing_tab": (
+        'Missing the "Two-step authentication" tab on a user\'s profile? A saved form layout '
+        "can hide it: open {form_settings} (the gear at the right of the profile's tabs), tick "
+        "the tab again and save — or reset the settings."
+    ),
+    "admin.hint.default_type": (
+        "Used by every connection that does not choose: My page and the forced connection "
+        "at sign-in."
+    ),
+    "admin.hint.totp_window": (
+        "How many 30-second steps either side of the device's learned clock drift are "
+        "accepted (0–10)."
+    ),
+    "admin.hint.hotp_window": (
+        "HOTP look-ahead: how many counter values after the stored one are tried (1–100)."
+    ),
+    "admin.hint.allow_remember": (
+        'Shows "Remember one-time password on this computer" at the code step.'
+    ),
+    "admin.hint.remember_days": "How long a remembered computer skips the second step (1–365).",
+    "admin.hint.allow_recovery_codes": (
+        "Ten single-use codes that replace a one-time password when the phone is lost."
+    ),
+    "admin.hint.mandatory": "Members of the groups below must connect two-step authentication.",
+    "admin.hint.mandatory_days": (
+        "Grace period from the user's first sign-in after it becomes mandatory; "
+        "0 means at once (0–365)."
+    ),
+    "admin.hint.max_attempts": (
+        "Wrong codes in a row before the second step locks for the account (1–100)."
+    ),
+    "admin.hint.lockout_minutes": (
+        "How long the lock lasts; an administrator can unlock sooner (1–1440)."
+    ),
+    "admin.hint.log_requests": "Writes an event each time a code is asked for or fails.",
+    "admin.hint.issuer": "The name authenticator apps show next to the login. No colon.",
+    "admin.all_types": "All types",
+    "admin.all_groups": "All groups",
+    # Form settings dialog (the gear)
+    "gear.title": "Form settings",
+    "gear.settings": "Settings",
+    "gear.disable_custom": "Disable custom form settings",
+    "gear.enable_custom": "Enable custom form settings",
+    "gear.dialog_title": "Customize form appearance",
+    "gear.form": "Form: {title}.",
+    "gear.editing_default": (
+        "You are editing the default for every user without settings of their own."
+    ),
+    "gear.editing_personal": "You are editing your own settings; other users keep theirs.",
+    "gear.shows_personal": "The form shows your settings now.",
+    "gear.shows_default": "The form shows the default settings now.",
+    "gear.shows_default_own_off": (
+        "The form shows the default settings now (your own are switched off)."
+    ),
+    "gear.shows_builtin": "The form shows its built-in layout now.",
+    "gear.start_from": "Start from: {mine} · {default}.",
+    "gear.start_mine": "my settings",
+    "gear.start_default": "the default for all users",
+    "gear.later_entries": (
+        "Tabs and fields the console adds later appear at their built-in place. "
+        "Required ones cannot be hidden."
+    ),
+    "gear.tab": "Tab “{name}”",
+    "gear.tab_required": "Tab “{name}” (required)",
+    "gear.tab_label": "Tab label",
+    "gear.position": "Position",
+    "gear.shown": "Shown",
+    "gear.shown_required": "Shown (required)",
+    "gear.move_up": "Move up",
+    "gear.move_down": "Move down",
+    "gear.the_tab": "the tab “{name}”",
+    "gear.fields_of_tab": "Fields of the tab “{name}”",
+    "gear.field": "Field",
+    "gear.label": "Label",
+    "gear.on_tab": "On tab",
+    "gear.move": "Move",
+    "gear.section_heading": "Section heading",
+    "gear.section_heading_named": "section heading “{label}”",
+    "gear.required": "(required)",
+    "gear.label_of": "Label of {name}",
+    "gear.always_shown": "{name} is required and always shown",
+    "gear.keep": "Keep {name}",
+    "gear.show": "Show {name}",
+    "gear.position_of": "Position of {name}",
+    "gear.tab_of": "Tab of {name}",
+    "gear.up": "Up",
+    "gear.down": "Down",
+    "gear.move_row_up": ": move {name} up",
+    "gear.move_row_down": ": move {name} down",
+    "gear.no_fields": "No fields on this tab.",
+    "gear.add_section": "Add a section heading to “{name}”",
+    "gear.own_content": "This tab has content of its own and takes no fields.",
+    "gear.save_for": "Save for",
+    "gear.save_for_me": "Save for me",
+    "gear.save_for_all": "Set these settings for all users by default",
+    "gear.reset": "Reset",
+    "gear.reset_to_default": "Reset to the default layout",
+    "gear.reset_to_builtin": "Reset to the built-in layout",
+    "gear.confirm_reset": "Delete your settings of this form?",
+    "gear.delete_default": "Delete the default settings",
+    "gear.confirm_delete_default": "Delete the default settings of this form for all users?",
+    "gear.tab_moved": "Tab “{name}” is now at position {position} of {count}.",
+    "gear.row_moved": "{name} is now on the tab “{tab}”, position {position} of {count}.",
+    "gear.drag_tab": "Drag to move this tab",
+    "gear.drag_field": "Drag to move this field, also to another tab",
+    "gear.preview": "Preview",
+    "gear.preview_note": (
+        "The tabs of the form as they will look once saved; hidden ones are greyed out."
+    ),
+    "gear.hidden": " (hidden)",
 }
 
 

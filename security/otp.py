@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 import pyotp
 
+from security.messages import message
+
 __all__ = [
     "MAX_SECRET_BYTES",
     "MIN_SECRET_BYTES",
@@ -73,7 +75,7 @@ _BASE32_RE = re.compile(r"[A-Z2-7]+=*")
 
 
 class InvalidSecret(ValueError):
-    """A secret key typed in by an administrator could not be understood."""
+    """A secret key typed in by an administrator could not be understood; str() says why."""
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def parse_hardware_secret(text: str) -> tuple[bytes, SecretFormat]:
     """
     compact = "".join(text.split())
     if not compact:
-        raise InvalidSecret("Enter the secret key supplied with the device.")
+        raise InvalidSecret(message("otp.secret_empty"))
     hex_text = compact.replace(":", "")
     looks_hex = _HEX_RE.fullmatch(hex_text) is not None
     base32_text = compact.upper()
@@ -189,24 +191,22 @@ def parse_hardware_secret(text: str) -> tuple[bytes, SecretFormat]:
     elif looks_hex:
         secret, kind = _decode_hex(hex_text), "hex"
     else:
-        raise InvalidSecret("The secret key must be hexadecimal (0-9, A-F) or Base32 (A-Z, 2-7).")
+        raise InvalidSecret(message("otp.secret_format"))
 
     if len(secret) < MIN_SECRET_BYTES:
         raise InvalidSecret(
-            f"The secret key is too short: it must have at least {MIN_SECRET_BYTES * 8} bits "
-            f"({MIN_SECRET_BYTES * 2} hex digits or 16 Base32 characters)."
+            message("otp.secret_short", bits=MIN_SECRET_BYTES * 8, digits=MIN_SECRET_BYTES * 2)
         )
     if len(secret) > MAX_SECRET_BYTES:
         raise InvalidSecret(
-            f"The secret key is too long: it may have at most {MAX_SECRET_BYTES * 8} bits "
-            f"({MAX_SECRET_BYTES * 2} hex digits)."
+            message("otp.secret_long", bits=MAX_SECRET_BYTES * 8, digits=MAX_SECRET_BYTES * 2)
         )
     return secret, kind
 
 
 def _decode_hex(hex_text: str) -> bytes:
     if len(hex_text) % 2:
-        raise InvalidSecret("A hexadecimal secret key needs an even number of digits.")
+        raise InvalidSecret(message("otp.secret_odd_hex"))
     return bytes.fromhex(hex_text)
 
 
@@ -216,9 +216,7 @@ def _decode_base32(base32_text: str) -> bytes:
     try:
         return base64.b32decode(padded)
     except binascii.Error:
-        raise InvalidSecret(
-            "The Base32 secret key has a wrong length: check for a missing or extra character."
-        ) from None
+        raise InvalidSecret(message("otp.secret_base32_length")) from None
 
 
 def default_algorithm_for_secret(secret: bytes) -> Literal["SHA1", "SHA256"]:
@@ -452,8 +450,17 @@ def describe_clock_offset(drift_steps: int, period: int) -> str | None:
     if abs(drift_steps) <= 1:
         return None
     seconds = abs(drift_steps) * period
-    direction = "behind" if drift_steps < 0 else "ahead"
-    return f"your phone's clock is about {_duration(seconds)} {direction}"
+    key = "otp.clock_behind" if drift_steps < 0 else "otp.clock_ahead"
+    return message(key, duration=_duration(seconds))
+
+
+# The catalog keys of a duration in each unit: (one, many), for the plural forms.
+_DURATION_KEYS = {
+    "second": ("time.second", "time.seconds"),
+    "minute": ("time.minute", "time.minutes"),
+    "hour": ("time.hour", "time.hours"),
+    "day": ("time.day", "time.days"),
+}
 
 
 def _duration(seconds: int) -> str:
@@ -465,4 +472,5 @@ def _duration(seconds: int) -> str:
         amount, unit = round(seconds / 3600), "hour"
     else:
         amount, unit = round(seconds / 86_400), "day"
-    return f"{amount} {unit}{'' if amount == 1 else 's'}"
+    one, many = _DURATION_KEYS[unit]
+    return message(one if amount == 1 else many, count=amount)

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from extensions import db
 from models import SETTINGS_ROW_ID, Group, OtpSettings, RememberedDevice, User
 from security import events
+from security.messages import message
 from security.untrusted_text import has_control_characters
 
 # Ranges of the Parameters tab: (minimum, maximum).
@@ -73,25 +74,23 @@ def current_parameters(settings: OtpSettings) -> Parameters:
 def check_parameters(parameters: Parameters) -> None:
     """Refuse values outside their ranges, unknown groups and unusable issuers."""
     if parameters.default_type not in ("totp", "hotp"):
-        raise SettingsError("default_type", "Choose TOTP or HOTP.")
+        raise SettingsError("default_type", message("otp.settings_choose_type"))
     for name, (low, high) in RANGES.items():
         value = getattr(parameters, name)
         if not low <= value <= high:
-            raise SettingsError(name, f"Enter a whole number from {low} to {high}.")
+            raise SettingsError(name, message("form.whole_number", low=low, high=high))
     issuer = parameters.issuer.strip()
     if not issuer or len(issuer) > ISSUER_MAX:
-        raise SettingsError("issuer", f"The issuer needs 1 to {ISSUER_MAX} characters.")
+        raise SettingsError("issuer", message("otp.settings_issuer_length", max=ISSUER_MAX))
     if ":" in issuer or has_control_characters(issuer):
         # A colon would split the authenticator's "issuer:login" label.
-        raise SettingsError("issuer", "The issuer cannot contain a colon or control characters.")
+        raise SettingsError("issuer", message("otp.settings_issuer_colon"))
     known = set(db.session.scalars(select(Group.id)))
     unknown = [group for group in parameters.mandatory_groups if group not in known]
     if unknown:
-        raise SettingsError("mandatory_groups", "One of the chosen groups does not exist.")
+        raise SettingsError("mandatory_groups", message("user.unknown_group"))
     if parameters.mandatory and not parameters.mandatory_groups:
-        raise SettingsError(
-            "mandatory_groups", "Choose at least one group for which two-step is required."
-        )
+        raise SettingsError("mandatory_groups", message("otp.settings_no_group"))
 
 
 def update_parameters(parameters: Parameters, *, now: datetime, actor: User, ip: str) -> list[str]:

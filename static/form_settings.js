@@ -13,6 +13,14 @@
   var ROW_PREFIX = /^tabs-\d+-fields-\d+-/;
   var TAB_ACTION = /^(tab-up|tab-down|add-section)-\d+$/;
   var ROW_ACTION = /^(field-up|field-down)-\d+-\d+$/;
+  // The page's words, from the message catalog: {name}, {position}… are filled in here.
+  var textsBlock = document.getElementById("layout-texts");
+  var texts = textsBlock ? JSON.parse(textsBlock.textContent) : {};
+  function say(key, values) {
+    return (texts[key] || "").replace(/\{(\w+)\}/g, function (whole, name) {
+      return values && Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
+    });
+  }
   var dragging = null; // {kind: "tab" | "field", element}
   var marked = null; // the element that shows where a drop would go
 
@@ -39,9 +47,7 @@
     return label || tab.getAttribute("data-builtin-label") || tab.getAttribute("data-layout-tab");
   }
   function rowName(row) {
-    var input = row.querySelector("input[name$='-label']");
-    var name = (input && input.getAttribute("aria-label")) || "";
-    return name.replace(/^Label of /, "") || row.getAttribute("data-layout-field");
+    return row.getAttribute("data-row-name") || row.getAttribute("data-layout-field");
   }
 
   // ------------------------------------------------------------------ renumbering
@@ -79,7 +85,7 @@
       var cell = document.createElement("td");
       cell.colSpan = 6;
       cell.className = "empty";
-      cell.textContent = "No fields on this tab.";
+      cell.textContent = say("no_fields");
       row.appendChild(cell);
       body.appendChild(row);
     }
@@ -168,15 +174,18 @@
 
   function announceTab(tab) {
     var all = tabs();
-    announce("Tab “" + tabName(tab) + "” is now at position " + (all.indexOf(tab) + 1) +
-      " of " + all.length + ".");
+    announce(say("tab_moved", { name: tabName(tab), position: all.indexOf(tab) + 1, count: all.length }));
   }
 
   function announceRow(row) {
     var tab = row.closest("fieldset[data-layout-tab]");
     var rows = rowsOf(tab);
-    announce(rowName(row) + " is now on the tab “" + tabName(tab) + "”, position " +
-      (rows.indexOf(row) + 1) + " of " + rows.length + ".");
+    announce(say("row_moved", {
+      name: rowName(row),
+      tab: tabName(tab),
+      position: rows.indexOf(row) + 1,
+      count: rows.length
+    }));
   }
 
   function moveTab(tab, index) {
@@ -262,13 +271,13 @@
 
   tabs().forEach(function (tab) {
     var row = tab.querySelector(".layout-row");
-    row.insertBefore(handle("Drag to move this tab"), row.firstChild);
+    row.insertBefore(handle(say("drag_tab")), row.firstChild);
     rowsOf(tab).forEach(addRowHandle);
   });
 
   function addRowHandle(row) {
     var cell = row.querySelector("td");
-    cell.insertBefore(handle("Drag to move this field, also to another tab"), cell.firstChild);
+    cell.insertBefore(handle(say("drag_field")), cell.firstChild);
   }
 
   function unmark() {
@@ -383,10 +392,10 @@
   preview.setAttribute("aria-labelledby", "layout-preview-title");
   var heading = document.createElement("h2");
   heading.id = "layout-preview-title";
-  heading.textContent = "Preview";
+  heading.textContent = say("preview");
   var note = document.createElement("p");
   note.className = "muted";
-  note.textContent = "The tabs of the form as they will look once saved; hidden ones are greyed out.";
+  note.textContent = say("preview_note");
   var strip = document.createElement("ol");
   strip.className = "preview-tabs";
   preview.appendChild(heading);
@@ -407,7 +416,7 @@
         item.className = "preview-hidden";
         var words = document.createElement("span");
         words.className = "visually-hidden";
-        words.textContent = " (hidden)";
+        words.textContent = say("hidden");
         item.appendChild(words);
       }
       strip.appendChild(item);
@@ -430,16 +439,16 @@
     });
     toArray(tab.querySelectorAll(".move-buttons .visually-hidden")).forEach(function (words) {
       if (!words.closest("tr")) {
-        words.textContent = " the tab “" + name + "”";
+        words.textContent = " " + say("the_tab", { name: name });
       }
     });
     var caption = tab.querySelector("table.layout-fields caption");
     if (caption) {
-      caption.textContent = "Fields of the tab “" + name + "”";
+      caption.textContent = say("fields_of_tab", { name: name });
     }
     var add = tab.querySelector("button[value^='add-section-']");
     if (add) {
-      add.textContent = "Add a section heading to “" + name + "”";
+      add.textContent = say("add_section", { name: name });
     }
     updatePreview();
   });

@@ -14,6 +14,7 @@ from forms.admin import EventFilterForm
 from models import Event
 from security import list_queries
 from security.events import EVENT_TYPES
+from security.messages import message
 from security.untrusted_text import spreadsheet_safe
 
 CSV_COLUMNS = ("time_utc", "type", "outcome", "actor", "subject", "ip", "details", "count")
@@ -37,7 +38,7 @@ def _filters(form: EventFilterForm) -> dict[str, object]:
 
 def _filter_form() -> tuple[EventFilterForm, bool]:
     form = EventFilterForm(request.args)
-    form.type.choices = [("", "All types")] + [(kind, kind) for kind in EVENT_TYPES]
+    form.type.choices = [("", message("admin.all_types"))] + [(kind, kind) for kind in EVENT_TYPES]
     return form, form.validate()
 
 

@@ -41,10 +41,10 @@ def _layout() -> FormLayout:
     except KeyError:
         return FormLayout(
             form_id=FORM_ID,
-            title="Two-step authentication settings",
+            title=message("admin.otp_settings_title"),
             all_tabs=(
-                TabLayout(STATE_TAB, "Two-step authentication", holds_fields=False),
-                TabLayout(PARAMETERS_TAB, "Parameters"),
+                TabLayout(STATE_TAB, message("otp.two_step"), holds_fields=False),
+                TabLayout(PARAMETERS_TAB, message("admin.otp_settings_tab_parameters")),
             ),
         )
 

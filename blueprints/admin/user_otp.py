@@ -262,7 +262,7 @@ def _connect_hardware(
     try:
         secret, secret_format = otp.parse_hardware_secret(secret_text)
     except otp.InvalidSecret as error:
-        form.secret.errors = [message("otp.invalid_secret", reason=str(error))]
+        form.secret.errors = [str(error)]  # the catalog's sentence, from the domain
         return _connect_page(user, form, "hardware", kind, 400)
     algorithm = form.algorithm.data or "auto"
     if algorithm == "auto":
@@ -300,11 +300,12 @@ def _connect_hardware(
     return _connected_page(user, connected, now)
 
 
-FORMAT_NAMES = {"hex": "hexadecimal", "base32": "Base32"}
+# Catalog keys of the secret formats' names.
+FORMAT_NAMES = {"hex": "otp.format_hex", "base32": "otp.format_base32"}
 
 
 def _format_name(secret_format: str) -> str:
-    return FORMAT_NAMES.get(secret_format, secret_format)
+    return message(FORMAT_NAMES[secret_format]) if secret_format in FORMAT_NAMES else secret_format
 
 
 # --- the other actions ---------------------------------------------------------------------
@@ -393,7 +394,7 @@ def user_otp_sync(user_id: int) -> Response | tuple[str, int]:
     db.session.commit()
     text = message("otp.synchronized")
     if device.kind == "totp":
-        text += f" Clock drift: {device.drift * device.period:+d} seconds."
+        text += " " + message("otp.clock_drift", seconds=f"{device.drift * device.period:+d}")
     flash(text, "success")
     return _back(user)
 

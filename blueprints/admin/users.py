@@ -27,7 +27,7 @@ def _group_choices() -> list[tuple[int, str]]:
 def users() -> tuple[str, int]:
     form = UserFilterForm(request.args)
     groups = list_queries.all_groups()
-    form.group.choices = [("", "All groups")] + [(str(g.id), g.name) for g in groups]
+    form.group.choices = [("", message("admin.all_groups"))] + [(str(g.id), g.name) for g in groups]
     valid = form.validate()
     group_id = int_value(form.group.data) if valid else None
     now = utcnow()
@@ -199,7 +199,7 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
                 _apply_errors(form, error)
             else:
                 db.session.commit()
-                flash(message("user.saved") if changed else "Nothing to change.", "success")
+                flash(message("user.saved" if changed else "user.unchanged"), "success")
                 return redirect(
                     url_for("admin.edit_user", user_id=user_id, tab=active_tab), code=303
                 )
