@@ -14,6 +14,7 @@ from typing import Final
 from security.form_layouts.builtin import layout_for
 from security.form_layouts.entries import (
     MAX_SECTIONS,
+    Entry,
     FieldEntry,
     TabEntry,
     is_section,
@@ -152,11 +153,7 @@ class _Placement:
         if any(tab.id == entry.id for tab in self.tabs):
             _note(self.problems, "layout.duplicate_id", id=entry.id)
             return None
-        label = self._label(entry.label, spec.label)
-        hidden = not entry.visible
-        if hidden and spec.required:
-            _note(self.problems, "layout.required_tab", label=spec.label)
-            hidden = False
+        label, hidden = self._as_asked(entry, spec, "layout.required_tab")
         return replace(spec, label=label, hidden=hidden, items=())
 
     def _add_row(self, row: FieldEntry, tab_id: str) -> None:
@@ -197,12 +194,19 @@ class _Placement:
         if spec is None:
             _note(self.problems, "layout.unknown_field", id=row.id)
             return None
-        label = self._label(row.label, spec.label)
-        hidden = not row.visible
-        if hidden and spec.required:
-            _note(self.problems, "layout.required_field", label=spec.label)
-            hidden = False
+        label, hidden = self._as_asked(row, spec, "layout.required_field")
         return replace(spec, label=label, hidden=hidden)
+
+    def _as_asked(
+        self, entry: Entry, spec: TabLayout | FieldLayout, required_key: str
+    ) -> tuple[str, bool]:
+        """Return the label and hiding an entry asks for; a required tab or field stays shown."""
+        label = self._label(entry.label, spec.label)
+        hidden = not entry.visible
+        if hidden and spec.required:
+            _note(self.problems, required_key, label=spec.label)
+            hidden = False
+        return label, hidden
 
     def _label(self, label: str, builtin_label: str) -> str:
         """Return the label a row gives, or the built-in one in its place."""

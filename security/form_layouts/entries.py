@@ -23,13 +23,19 @@ _Row = TypeVar("_Row")
 
 
 @dataclass
-class FieldEntry:
-    """One row of a tab's fields as the dialog sends it (or a stored layout holds it)."""
+class Entry:
+    """A row of the dialog as it sends it (or a stored layout holds it): a tab or a field."""
 
     id: str
     label: str = ""
     visible: bool = True
     position: int | None = None
+
+
+@dataclass
+class FieldEntry(Entry):
+    """One row of a tab's fields: a form field or a section heading."""
+
     # The tab it goes to; empty for the tab it is listed under.
     tab: str = ""
     # Filled in for drawing the dialog; never read from a request.
@@ -38,13 +44,9 @@ class FieldEntry:
 
 
 @dataclass
-class TabEntry:
-    """One tab as the dialog sends it (or a stored layout holds it)."""
+class TabEntry(Entry):
+    """One tab with the rows listed under it."""
 
-    id: str
-    label: str = ""
-    visible: bool = True
-    position: int | None = None
     fields: list[FieldEntry] = field(default_factory=list)
     # Filled in for drawing the dialog; never read from a request.
     required: bool = False
@@ -52,7 +54,7 @@ class TabEntry:
     builtin_label: str = ""
 
 
-def position_key(entry: TabEntry | FieldEntry) -> int:
+def position_key(entry: Entry) -> int:
     """Return the sort key of a row: its position, rows without one last."""
     return entry.position if entry.position is not None else 1_000_000
 
