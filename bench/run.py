@@ -260,7 +260,7 @@ def prepare_accounts(app: Any) -> dict[str, int]:
     """Switch two-step on (mandatory for Employees); create the admin and the HOTP user."""
     from extensions import db
     from models import ADMINISTRATORS_GROUP_ID, utcnow
-    from security import two_step
+    from security import device_connection
     from security.accounts import create_user
     from security.otp import OtpParams, code_at_counter
     from security.otp_settings import load_settings
@@ -276,9 +276,9 @@ def prepare_accounts(app: Any) -> dict[str, int]:
         user = create_user(OTP_LOGIN, PASSWORD, now=now)
         db.session.flush()
         params = OtpParams(kind="hotp")
-        pending = two_step.new_connection(user, "hotp", secret=OTP_SECRET)
-        two_step.confirm_connection(
-            pending,
+        connection = device_connection.new_connection(user, "hotp", secret=OTP_SECRET)
+        device_connection.confirm_connection(
+            connection,
             user,
             code_at_counter(OTP_SECRET, params, 0),
             code_at_counter(OTP_SECRET, params, 1),

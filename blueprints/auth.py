@@ -37,12 +37,12 @@ from extensions import db, limiter
 from forms.auth import LoginForm, SecondStepForm
 from forms.two_step import ConnectForm
 from models import User, utcnow
-from security import signin, two_step
+from security import device_connection, remembered_computers, second_step, signin, two_step
 from security.messages import message
 from security.otp_settings import load_settings
 from security.redirects import safe_next
+from security.second_step import Outcome
 from security.signin import SignInState
-from security.two_step import Outcome
 
 bp = Blueprint("auth", __name__)
 
@@ -86,7 +86,7 @@ def login() -> Response | str | tuple[str, int]:
         form.password.data or "",
         now=now,
         ip=client_ip(),
-        remembered=lambda user: two_step.is_remembered(user, remembered_token, now=now),
+        remembered=lambda user: remembered_computers.is_remembered(user, remembered_token, now=now),
     )
     user = outcome.user
     if user is None:
@@ -140,7 +140,7 @@ def login_otp() -> Response | tuple[str, int]:
         return _second_step_page(form, 400)
     settings = load_settings()
     now = utcnow()
-    result = two_step.verify_sign_in_code(
+    result = second_step.verify_sign_in_code(
         user, form.code.data or "", now=now, ip=client_ip(), settings=settings
     )
     if not result.accepted:
@@ -162,7 +162,7 @@ def login_otp() -> Response | tuple[str, int]:
     remember_token = None
     # Only a one-time password, never a recovery code, may remember a computer.
     if settings.allow_remember and form.remember_device.data and result.outcome is Outcome.ACCEPTED:
-        remember_token, expires = two_step.remember_computer(
+        remember_token, expires = remembered_computers.remember_computer(
             user,
             now=now,
             ip=client_ip(),
@@ -229,8 +229,8 @@ def login_connect() -> Response | tuple[str, int]:
             clock_offset=attempt.connected.clock_offset,
         )
         return remember_browser(make_response(page), login)
-    pending = attempt.pending or two_step.new_connection(user, settings.default_type)
-    view = connection_view(pending, user, settings, now=now)
+    connection = attempt.connection or device_connection.new_connection(user, settings.default_type)
+    view = connection_view(connection, user, settings, now=now)
     form.connection.data = view.token
     status = 400 if form.errors else 200
     return render_template("auth/login_connect.html", form=form, view=view, user=user), status

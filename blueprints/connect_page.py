@@ -10,8 +10,9 @@ from markupsafe import Markup
 
 from forms.two_step import ConnectForm
 from models import OtpSettings, User
-from security import otp, two_step
-from security.two_step import PendingConnection, TwoStepError
+from security import device_connection, otp
+from security.device_connection import ConnectionInProgress
+from security.two_step import TwoStepError
 
 
 @dataclass(frozen=True)
@@ -27,20 +28,20 @@ class ConnectionView:
 
 
 def connection_view(
-    pending: PendingConnection, user: User, settings: OtpSettings, *, now: datetime
+    connection: ConnectionInProgress, user: User, settings: OtpSettings, *, now: datetime
 ) -> ConnectionView:
-    """Prepare a pending connection for the page; the secret goes nowhere else."""
-    uri = two_step.provisioning_uri(pending, settings.issuer, user.login)
+    """Prepare a connection in progress for the page; the secret goes nowhere else."""
+    uri = device_connection.provisioning_uri(connection, settings.issuer, user.login)
     return ConnectionView(
         # The SVG is made by the qrcode library from our own URI, not from user markup.
         qr_svg=Markup(otp.qr_svg(uri)),  # noqa: S704
-        secret=otp.secret_for_display(pending.secret),
+        secret=otp.secret_for_display(connection.secret),
         uri=uri,
-        kind=pending.params.kind,
-        token=pending.seal(now),
+        kind=connection.params.kind,
+        token=connection.seal(now),
         server_time=now,
-        digits=pending.params.digits,
-        period=pending.params.period,
+        digits=connection.params.digits,
+        period=connection.params.period,
     )
 
 
@@ -48,8 +49,8 @@ def connection_view(
 class ConnectAttempt:
     """What a connection page does with a request: show the page, or it connected."""
 
-    pending: PendingConnection | None
-    connected: two_step.Connected | None = None
+    connection: ConnectionInProgress | None
+    connected: device_connection.Connected | None = None
     expired: bool = False
     # The form's connection stored a device already (a second submission): the page
     # must neither connect again nor show the secret again.
@@ -67,22 +68,22 @@ def attempt_connection(
     is_post: bool,
     keep_session_id: str | None = None,
 ) -> ConnectAttempt:
-    """On POST, confirm the pending connection from the form; on GET, nothing yet.
+    """On POST, confirm the connection in progress from the form; on GET, nothing yet.
 
     A form error keeps the same secret (the user has already scanned it); only an
     expired or foreign connection token starts over.
     """
     if not is_post:
-        return ConnectAttempt(pending=None)
+        return ConnectAttempt(connection=None)
     try:
-        pending = two_step.open_connection(form.connection.data or "", user, now=now)
+        connection = device_connection.open_connection(form.connection.data or "", user, now=now)
     except TwoStepError as error:
         return _refused(error)
     if not form.validate_on_submit():
-        return ConnectAttempt(pending=pending)
+        return ConnectAttempt(connection=connection)
     try:
-        connected = two_step.confirm_connection(
-            pending,
+        connected = device_connection.confirm_connection(
+            connection,
             user,
             form.code.data or "",
             form.code2.data or "",
@@ -96,8 +97,8 @@ def attempt_connection(
         if error.key == ALREADY_CONNECTED:
             return _refused(error)
         getattr(form, error.field or "code").errors = [error.text]
-        return ConnectAttempt(pending=pending)
-    return ConnectAttempt(pending=pending, connected=connected)
+        return ConnectAttempt(connection=connection)
+    return ConnectAttempt(connection=connection, connected=connected)
 
 
 ALREADY_CONNECTED = "otp.already_connected"
@@ -105,8 +106,8 @@ ALREADY_CONNECTED = "otp.already_connected"
 
 def _refused(error: TwoStepError) -> ConnectAttempt:
     if error.key == ALREADY_CONNECTED:
-        return ConnectAttempt(pending=None, already_connected=True)
-    return ConnectAttempt(pending=None, expired=True)
+        return ConnectAttempt(connection=None, already_connected=True)
+    return ConnectAttempt(connection=None, expired=True)
 
 
 def new_codes_page(

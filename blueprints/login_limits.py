@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from blueprints.signin_session import REMEMBER_COOKIE
 from models import utcnow
-from security import accounts, device_cookies, two_step
+from security import accounts, device_cookies, remembered_computers
 
 DEVICE_COOKIE = "otp_device"
 
@@ -55,7 +55,7 @@ def known_browser() -> bool:
     if not token or not login:
         return False
     user = accounts.find_by_login(login)
-    return user is not None and two_step.is_remembered(user, token, now=now)
+    return user is not None and remembered_computers.is_remembered(user, token, now=now)
 
 
 def remember_browser(response: Response, login: str) -> Response:

@@ -31,7 +31,16 @@ from forms.auth import SubmitOnlyForm
 from forms.mypage import PasswordChangeForm, ReauthForm
 from forms.two_step import ConnectForm
 from models import UserSession, utcnow
-from security import accounts, events, sessions, signin, two_step
+from security import (
+    accounts,
+    device_connection,
+    events,
+    recovery_code_store,
+    remembered_computers,
+    sessions,
+    signin,
+    two_step,
+)
 from security.accounts import AccountError
 from security.messages import message
 from security.otp_settings import load_settings
@@ -86,8 +95,8 @@ def _render_security(password_form: PasswordChangeForm, status: int = 200) -> tu
             status=two_step.status_of(current_user, settings, device, account, now),
             device_active=device is not None and two_step.device_is_active(device, now),
             mandatory=two_step.is_mandatory_for(current_user, settings, account, now),
-            recovery_left=two_step.recovery_codes_left(current_user.id),
-            computers=two_step.remembered_computers(current_user.id, now=now),
+            recovery_left=recovery_code_store.recovery_codes_left(current_user.id),
+            computers=remembered_computers.list_remembered(current_user.id, now=now),
             now=now,
         ),
         status,
@@ -172,8 +181,10 @@ def connect() -> Response | tuple[str, int]:
             continue_url=url_for("mypage.security"),
             clock_offset=attempt.connected.clock_offset,
         )
-    pending = attempt.pending or two_step.new_connection(current_user, settings.default_type)
-    view = connection_view(pending, current_user, settings, now=now)
+    connection = attempt.connection or device_connection.new_connection(
+        current_user, settings.default_type
+    )
+    view = connection_view(connection, current_user, settings, now=now)
     status = 400 if form.errors else 200
     return render_template(
         "mypage/connect.html",
@@ -242,7 +253,7 @@ def recovery_codes() -> Response | tuple[str, int]:
         if refusal is not None:
             return refusal
         now = utcnow()
-        codes = two_step.generate_recovery_codes(
+        codes = recovery_code_store.generate_recovery_codes(
             current_user, now=now, actor=current_user, ip=client_ip()
         )
         db.session.commit()
@@ -255,8 +266,8 @@ def recovery_codes() -> Response | tuple[str, int]:
         )
     return render_template(
         "mypage/recovery_codes.html",
-        rows=two_step.recovery_code_rows(current_user.id),
-        left=two_step.recovery_codes_left(current_user.id),
+        rows=recovery_code_store.recovery_code_rows(current_user.id),
+        left=recovery_code_store.recovery_codes_left(current_user.id),
         action=url_for("mypage.recovery_codes"),
         back=url_for("mypage.security"),
     ), 200
@@ -264,7 +275,9 @@ def recovery_codes() -> Response | tuple[str, int]:
 
 @bp.route("/security/devices/forget", methods=["POST"])
 def forget_computers() -> Response:
-    two_step.forget_computers(current_user, now=utcnow(), actor=current_user, ip=client_ip())
+    remembered_computers.forget_computers(
+        current_user, now=utcnow(), actor=current_user, ip=client_ip()
+    )
     db.session.commit()
     flash(message("otp.computers_forgotten"), "success")
     return redirect(url_for("mypage.security"), code=303)

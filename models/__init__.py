@@ -8,7 +8,7 @@ from models.otp import (
     OtpDevice,
     OtpSettings,
     RecoveryCode,
-    RememberedDevice,
+    RememberedComputer,
     SpentConnection,
     TwoStepAccount,
 )
@@ -29,7 +29,7 @@ __all__ = [
     "OtpSettings",
     "PendingSignIn",
     "RecoveryCode",
-    "RememberedDevice",
+    "RememberedComputer",
     "SavedFormLayout",
     "SETTINGS_ROW_ID",
     "SpentConnection",

@@ -125,7 +125,7 @@ class SpentConnection(Base):
     spent_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
-class RememberedDevice(Base):
+class RememberedComputer(Base):
     """A computer on which a user chose to skip the second step for a while."""
 
     __tablename__ = "remembered_devices"

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import lazyload
 
 from extensions import db
-from models import EMPLOYEES_GROUP_ID, Group, RememberedDevice, User
+from models import EMPLOYEES_GROUP_ID, Group, RememberedComputer, User
 from models.user import EMAIL_MAX, LOGIN_MAX, NAME_MAX
 from security import events, sessions
 from security.messages import Refusal
@@ -304,7 +304,7 @@ def set_password(
     # A password accepted before the change must not complete a sign-in after it.
     sessions.end_pending_sign_ins(user.id)
     # A remembered computer must not outlive the password it was remembered with.
-    db.session.execute(delete(RememberedDevice).where(RememberedDevice.user_id == user.id))
+    db.session.execute(delete(RememberedComputer).where(RememberedComputer.user_id == user.id))
     events.record(
         events.PASSWORD_CHANGED,
         now=now,

@@ -44,8 +44,8 @@ OTP_GRACE_EXTENDED: Final = "otp_grace_extended"
 OTP_EXEMPTED: Final = "otp_exempted"
 RECOVERY_CODES_GENERATED: Final = "recovery_codes_generated"
 RECOVERY_CODE_USED: Final = "recovery_code_used"
-DEVICE_REMEMBERED: Final = "device_remembered"
-REMEMBERED_DEVICES_FORGOTTEN: Final = "remembered_devices_forgotten"
+COMPUTER_REMEMBERED: Final = "device_remembered"
+REMEMBERED_COMPUTERS_FORGOTTEN: Final = "remembered_devices_forgotten"
 REAUTHENTICATED: Final = "reauthenticated"
 # Form settings (the gear of admin forms)
 FORM_LAYOUT_SAVED: Final = "form_layout_saved"
@@ -84,8 +84,8 @@ EVENT_TYPES: Final = (
     OTP_EXEMPTED,
     RECOVERY_CODES_GENERATED,
     RECOVERY_CODE_USED,
-    DEVICE_REMEMBERED,
-    REMEMBERED_DEVICES_FORGOTTEN,
+    COMPUTER_REMEMBERED,
+    REMEMBERED_COMPUTERS_FORGOTTEN,
     REAUTHENTICATED,
     FORM_LAYOUT_SAVED,
     FORM_LAYOUT_RESET,

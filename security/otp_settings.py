@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from extensions import db
-from models import SETTINGS_ROW_ID, Group, OtpSettings, RememberedDevice, User
+from models import SETTINGS_ROW_ID, Group, OtpSettings, RememberedComputer, User
 from security import events
 from security.messages import message
 from security.untrusted_text import has_control_characters
@@ -128,10 +128,10 @@ def _bound_remembered_computers(before: Parameters, after: Parameters) -> None:
     many days after it was remembered (the sign-in checks the same bound).
     """
     if before.allow_remember and not after.allow_remember:
-        db.session.execute(delete(RememberedDevice))
+        db.session.execute(delete(RememberedComputer))
     elif after.remember_days < before.remember_days:
         limit = timedelta(days=after.remember_days)
-        for record in db.session.scalars(select(RememberedDevice)):
+        for record in db.session.scalars(select(RememberedComputer)):
             record.expires_at = min(record.expires_at, record.created_at + limit)
 
 

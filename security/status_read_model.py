@@ -170,7 +170,7 @@ def status_expression(settings: OtpSettings, now: datetime) -> ColumnElement[str
             _mandatory(settings, now),
             case(
                 (overdue, literal(Status.OVERDUE.value)),
-                else_=literal(Status.PENDING.value),
+                else_=literal(Status.IN_GRACE.value),
             ),
         ),
         else_=literal(Status.NOT_CONFIGURED.value),
@@ -243,7 +243,7 @@ def filter_condition(value: str, settings: OtpSettings, now: datetime) -> Column
             ~_has_device(User.id),
             _in_groups(User.id, groups),
         )
-    if value == Status.PENDING:
+    if value == Status.IN_GRACE:
         if not groups:
             return false()
         return and_(
@@ -400,7 +400,7 @@ def status_counts(settings: OtpSettings, now: datetime) -> dict[str, int]:
     if groups:
         overdue = numbers["overdue"]
         counts[Status.OVERDUE.value] = overdue
-        counts[Status.PENDING.value] = (
+        counts[Status.IN_GRACE.value] = (
             numbers["members"]
             - numbers["members_with_device"]
             - numbers["members_locked_without_device"]
@@ -421,7 +421,7 @@ def count_in_state(value: str, settings: OtpSettings, now: datetime) -> int:
     The filter's own COUNT(*) would visit every user for a large state; this asks only
     what that state needs (pending and not configured still need the whole overview).
     """
-    if value in (Status.PENDING, Status.NOT_CONFIGURED):
+    if value in (Status.IN_GRACE, Status.NOT_CONFIGURED):
         return status_counts(settings, now)[value]
     if value == Status.OVERDUE:
         groups = _mandatory_groups(settings)

@@ -282,17 +282,17 @@ def connect_device(app: Flask) -> Any:
 
     from extensions import db
     from models import utcnow
-    from security import two_step
+    from security import device_connection
     from security.otp_settings import load_settings
 
     def connect(user: Any, kind: str = "totp", secret: bytes = RFC_SECRET) -> list[str]:
         settings = load_settings()
         now = utcnow()
-        pending = two_step.new_connection(user, kind, secret=secret)
+        connection = device_connection.new_connection(user, kind, secret=secret)
         if kind == "totp":
             earlier = now - timedelta(seconds=60)
-            connected = two_step.confirm_connection(
-                pending,
+            connected = device_connection.confirm_connection(
+                connection,
                 user,
                 totp_code(secret, earlier),
                 now=earlier,
@@ -301,8 +301,8 @@ def connect_device(app: Flask) -> Any:
                 ip="test",
             )
         else:
-            connected = two_step.confirm_connection(
-                pending,
+            connected = device_connection.confirm_connection(
+                connection,
                 user,
                 hotp_code(0, secret),
                 hotp_code(1, secret),

@@ -1,7 +1,7 @@
 """Admin user profile, tab "Two-step authentication": what administrators (and holders of
 "Manage one-time passwords") do with another user's device.
 
-Each view parses, calls one function of security.two_step, commits, flashes and
+Each view parses, calls one function of the two-step domain, commits, flashes and
 redirects back to the tab. A refusal changes nothing: the session is rolled back,
 except for the refusal events the domain records on purpose, which are committed.
 """
@@ -24,7 +24,13 @@ from extensions import db
 from forms.auth import SubmitOnlyForm
 from forms.two_step import AdminConnectForm, DaysForm, ExemptForm, SyncForm
 from models import User, utcnow
-from security import otp, two_step
+from security import (
+    device_connection,
+    otp,
+    recovery_code_store,
+    remembered_computers,
+    two_step,
+)
 from security.messages import message
 from security.otp_settings import load_settings
 from security.two_step import TwoStepError
@@ -107,8 +113,8 @@ def otp_tab_context(user: User, **forms: FlaskForm) -> dict[str, Any]:
         "locked": two_step.is_locked(account, now),
         "exempt": two_step.is_exempt(account, now),
         "drift_seconds": device.drift * device.period if device and device.kind == "totp" else None,
-        "recovery_left": two_step.recovery_codes_left(user.id),
-        "computers": two_step.remembered_computers(user.id, now=now),
+        "recovery_left": recovery_code_store.recovery_codes_left(user.id),
+        "computers": remembered_computers.list_remembered(user.id, now=now),
         "max_disable_days": two_step.MAX_DISABLE_DAYS,
         "disable_form": disable_form,
         "defer_form": defer_form,
@@ -158,16 +164,16 @@ def _connect_page(
     kind: str,
     status: int,
     *,
-    pending: two_step.PendingConnection | None = None,
+    connection: device_connection.ConnectionInProgress | None = None,
     secret_format: str | None = None,
 ) -> tuple[str, int]:
     settings = load_settings()
     now = utcnow()
     view = None
     if settings.enabled and source == "mobile":
-        pending = pending or two_step.new_connection(user, kind)
-        view = connection_view(pending, user, settings, now=now)
-        kind = pending.params.kind
+        connection = connection or device_connection.new_connection(user, kind)
+        view = connection_view(connection, user, settings, now=now)
+        kind = connection.params.kind
     form.source.data, form.type.data = source, kind
     return render_template(
         "admin/user_otp_connect.html",
@@ -183,7 +189,9 @@ def _connect_page(
     ), status
 
 
-def _connected_page(user: User, connected: two_step.Connected, now: datetime) -> tuple[str, int]:
+def _connected_page(
+    user: User, connected: device_connection.Connected, now: datetime
+) -> tuple[str, int]:
     settings = load_settings()
     return new_codes_page(
         user,
@@ -246,7 +254,7 @@ def user_otp_connect(user_id: int) -> Response | tuple[str, int]:
     if attempt.connected is not None:
         flash(message("otp.connected"), "success")
         return _connected_page(user, attempt.connected, now)
-    return _connect_page(user, form, "mobile", kind, 400, pending=attempt.pending)
+    return _connect_page(user, form, "mobile", kind, 400, connection=attempt.connection)
 
 
 def _connect_hardware(
@@ -267,7 +275,7 @@ def _connect_hardware(
     algorithm = form.algorithm.data or "auto"
     if algorithm == "auto":
         algorithm = otp.default_algorithm_for_secret(secret)
-    pending = two_step.new_connection(
+    connection = device_connection.new_connection(
         user,
         form.type.data or kind,
         source="hardware",
@@ -279,8 +287,8 @@ def _connect_hardware(
     )
     read_as = message("otp.hardware_secret_read", format=_format_name(secret_format))
     try:
-        connected = two_step.confirm_connection(
-            pending,
+        connected = device_connection.confirm_connection(
+            connection,
             user,
             form.code.data or "",
             form.code2.data or "",
@@ -493,7 +501,7 @@ def user_otp_forget_computers(user_id: int) -> Response:
     refusal = _guard(user)
     if refusal is not None:
         return refusal
-    two_step.forget_computers(user, now=utcnow(), actor=current_user, ip=client_ip())
+    remembered_computers.forget_computers(user, now=utcnow(), actor=current_user, ip=client_ip())
     db.session.commit()
     flash(message("otp.computers_forgotten"), "success")
     return _back(user)
@@ -521,7 +529,9 @@ def user_recovery_codes(user_id: int) -> Response | tuple[str, int]:
         if refusal is not None:
             return refusal
         now = utcnow()
-        codes = two_step.generate_recovery_codes(user, now=now, actor=current_user, ip=client_ip())
+        codes = recovery_code_store.generate_recovery_codes(
+            user, now=now, actor=current_user, ip=client_ip()
+        )
         db.session.commit()
         return new_codes_page(
             user, codes, issuer=settings.issuer, now=now, continue_url=tab_url(user)
@@ -532,7 +542,7 @@ def user_recovery_codes(user_id: int) -> Response | tuple[str, int]:
         enabled=settings.enabled,
         allowed=settings.allow_recovery_codes,
         has_device=has_device,
-        rows=two_step.recovery_code_rows(user.id),
-        left=two_step.recovery_codes_left(user.id),
+        rows=recovery_code_store.recovery_code_rows(user.id),
+        left=recovery_code_store.recovery_codes_left(user.id),
         back=tab_url(user),
     ), 200

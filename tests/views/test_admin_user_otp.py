@@ -15,7 +15,7 @@ from web_support import csrf_token_from, events_of, sign_in, snapshot
 
 from extensions import db
 from models import Group, OtpDevice, RecoveryCode, TwoStepAccount, UserSession, utcnow
-from security import two_step
+from security import recovery_code_store, remembered_computers, two_step
 from security.messages import message
 from tests.conftest import RFC_SECRET, hotp_code, totp_code
 
@@ -591,12 +591,14 @@ def test_exempt_and_end_the_exemption(two_step_on: Any, admin_client: Any, emplo
 
 def test_forget_remembered_computers(on: Any, admin_client: Any, employee: Any) -> None:
     _connect_hotp_token(admin_client, employee)
-    two_step.remember_computer(employee, now=utcnow(), ip="10.0.0.1", user_agent="Test", days=30)
+    remembered_computers.remember_computer(
+        employee, now=utcnow(), ip="10.0.0.1", user_agent="Test", days=30
+    )
     db.session.commit()
     page = _page(admin_client.get(_tab(employee)))
     assert "10.0.0.1" in page
     assert admin_client.post(_url(employee, "forget-computers")).status_code == 303
-    assert two_step.remembered_computers(employee.id, now=utcnow()) == []
+    assert remembered_computers.list_remembered(employee.id, now=utcnow()) == []
     assert len(events_of("remembered_devices_forgotten")) == 1
 
 
@@ -624,7 +626,7 @@ def test_recovery_codes_for_a_user(on: Any, admin: Any, admin_client: Any, emplo
     events = events_of("recovery_codes_generated")
     assert events[-1].actor_id == admin.id and events[-1].subject_id == employee.id
     # A used code shows its date and address.
-    assert two_step.spend_recovery_code(employee, codes[0], now=utcnow(), ip="192.0.2.7")
+    assert recovery_code_store.spend_recovery_code(employee, codes[0], now=utcnow(), ip="192.0.2.7")
     db.session.commit()
     page = _page(admin_client.get(url))
     assert 'data-recovery-left="9"' in page and "192.0.2.7" in page

@@ -155,11 +155,11 @@ def test_a_remembered_computer_is_a_known_browser(
 ) -> None:
     from extensions import db
     from models import utcnow
-    from security import two_step
+    from security import remembered_computers
 
     two_step_on(allow_remember=True)
     connect_device(employee)
-    token, _ = two_step.remember_computer(
+    token, _ = remembered_computers.remember_computer(
         employee, now=utcnow(), ip=OWNER_ADDRESS, user_agent="test", days=30
     )
     db.session.commit()

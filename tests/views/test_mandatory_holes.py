@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from web_support import events_of, sign_in
 
 from extensions import db
-from models import Group, OtpDevice, RememberedDevice, TwoStepAccount, utcnow
+from models import Group, OtpDevice, RememberedComputer, TwoStepAccount, utcnow
 from security import two_step
 from security.messages import message
 from tests.conftest import totp_code
@@ -207,7 +207,7 @@ def test_switching_remembering_off_stops_every_remembered_computer_at_once(
 ) -> None:
     _save_parameters(admin_client, allow_remember=None)
     assert sign_in(remembered, "employee").headers["Location"] == "/login/otp"
-    assert db.session.scalar(select(RememberedDevice.id)) is None
+    assert db.session.scalar(select(RememberedComputer.id)) is None
 
 
 def test_fewer_days_shorten_the_computers_already_remembered(
@@ -215,12 +215,12 @@ def test_fewer_days_shorten_the_computers_already_remembered(
 ) -> None:
     # Remembered 10 days ago; the setting goes down to 7 days.
     db.session.execute(
-        update(RememberedDevice).values(
+        update(RememberedComputer).values(
             created_at=utcnow() - timedelta(days=10), last_used_at=utcnow() - timedelta(days=10)
         )
     )
     db.session.commit()
     _save_parameters(admin_client, allow_remember="y", remember_days="7")
     assert sign_in(remembered, "employee").headers["Location"] == "/login/otp"
-    record = db.session.scalar(select(RememberedDevice))
+    record = db.session.scalar(select(RememberedComputer))
     assert record.expires_at <= record.created_at + timedelta(days=7)

@@ -23,13 +23,13 @@ from extensions import db
 from models import (
     OtpDevice,
     RecoveryCode,
-    RememberedDevice,
+    RememberedComputer,
     TwoStepAccount,
     User,
     UserSession,
     utcnow,
 )
-from security import keys, otp, two_step
+from security import device_connection, keys, otp, remembered_computers, two_step
 from security.messages import message
 from tests.conftest import (
     DEFAULT_PASSWORD,
@@ -428,8 +428,8 @@ def test_an_expired_connection_token_is_refused_even_with_the_right_code(
 ) -> None:
     two_step_on()
     secret = otp.new_secret()
-    old = utcnow() - timedelta(seconds=two_step.CONNECTION_MAX_AGE + 60)
-    token = two_step.new_connection(employee, "totp", secret=secret).seal(old)
+    old = utcnow() - timedelta(seconds=device_connection.CONNECTION_MAX_AGE + 60)
+    token = device_connection.new_connection(employee, "totp", secret=secret).seal(old)
     response = employee_client.post(
         "/my/security/connect", data={"connection": token, "code": _phone_code(secret)}
     )
@@ -440,7 +440,7 @@ def test_an_expired_connection_token_is_refused_even_with_the_right_code(
     assert _shown(fresh, message("otp.connection_expired"))
     assert _device_count() == 0
     # The same token sealed a minute ago would have worked: only its age is refused.
-    recent = two_step.new_connection(employee, "totp", secret=secret).seal(utcnow())
+    recent = device_connection.new_connection(employee, "totp", secret=secret).seal(utcnow())
     response = employee_client.post(
         "/my/security/connect", data={"connection": recent, "code": _phone_code(secret)}
     )
@@ -581,7 +581,9 @@ def test_reconnecting_needs_a_recent_sign_in_and_wipes_what_the_old_device_had(
     old_codes = connect_device(employee)
     browser = _sign_in(app, "employee", totp_code())
     other_browser = _sign_in(app, "employee", old_codes[0])
-    two_step.remember_computer(employee, now=utcnow(), ip="t", user_agent="Old laptop", days=30)
+    remembered_computers.remember_computer(
+        employee, now=utcnow(), ip="t", user_agent="Old laptop", days=30
+    )
     db.session.commit()
     old = _device()
     assert old is not None
@@ -628,7 +630,7 @@ def test_reconnecting_needs_a_recent_sign_in_and_wipes_what_the_old_device_had(
     assert device is not None
     assert keys.secret_box().decrypt(device.secret_encrypted) == connect.secret
     assert _recovery_count(employee.id) == 10
-    assert db.session.scalar(select(func.count(RememberedDevice.id))) == 0
+    assert db.session.scalar(select(func.count(RememberedComputer.id))) == 0
     # The other browser is signed out; this one stays.
     assert other_browser.get("/my/").headers["Location"].startswith("/login")
     assert browser.get("/my/").status_code == 200
@@ -842,7 +844,7 @@ def test_forget_all_remembered_computers(
     two_step_on(allow_remember=True)
     connect_device(employee)
     browser = _sign_in(app, "employee", totp_code())
-    token, _ = two_step.remember_computer(
+    token, _ = remembered_computers.remember_computer(
         employee, now=utcnow(), ip="192.0.2.7", user_agent="Firefox on the old laptop", days=30
     )
     db.session.commit()
@@ -855,8 +857,8 @@ def test_forget_all_remembered_computers(
     assert _shown(after, message("otp.computers_forgotten"))
     assert "Firefox on the old laptop" not in _words(after)
     assert "No computer is remembered." in _words(after)
-    assert db.session.scalar(select(func.count(RememberedDevice.id))) == 0
-    assert not two_step.is_remembered(employee, token, now=utcnow())
+    assert db.session.scalar(select(func.count(RememberedComputer.id))) == 0
+    assert not remembered_computers.is_remembered(employee, token, now=utcnow())
     assert "remembered_devices_forgotten" in event_types("employee")
 
 

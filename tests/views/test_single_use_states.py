@@ -157,16 +157,16 @@ def test_of_two_confirmations_of_one_connection_only_the_first_stores_a_device(
     """The referee is the database, not the page: even past the page's own check (two
     submissions in flight at once), the second is refused and changes nothing."""
     from extensions import db
-    from security import two_step
+    from security import device_connection, two_step
     from security.otp_settings import load_settings
 
     settings = two_step_on()
-    pending = two_step.new_connection(employee, "totp")
+    connection = device_connection.new_connection(employee, "totp")
     now = utcnow()
-    two_step.confirm_connection(
-        pending,
+    device_connection.confirm_connection(
+        connection,
         employee,
-        totp_code(pending.secret, now),
+        totp_code(connection.secret, now),
         now=now,
         settings=load_settings(),
         actor=employee,
@@ -175,10 +175,10 @@ def test_of_two_confirmations_of_one_connection_only_the_first_stores_a_device(
     db.session.commit()
     device, codes = _device_and_codes(employee.id)
     with pytest.raises(two_step.TwoStepError) as refused:
-        two_step.confirm_connection(
-            pending,
+        device_connection.confirm_connection(
+            connection,
             employee,
-            totp_code(pending.secret, now + timedelta(seconds=30)),
+            totp_code(connection.secret, now + timedelta(seconds=30)),
             now=now + timedelta(seconds=30),
             settings=settings,
             actor=employee,

@@ -1,0 +1,216 @@
+"""The second step at sign-in: a one-time password or a recovery code, failures and the lock.
+
+After the password, the person gives a code from their OTP device or one of their
+recovery codes. Each is spent once (security.device_spend, security.recovery_code_store);
+wrong codes are counted in the database and lock the second step at the limit; a right
+code re-enables a device that mandatory two-step made ask for it. Everything takes
+`now`; nothing knows about requests.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, case, null, select, update
+
+from extensions import db
+from models import OtpDevice, OtpSettings, TwoStepAccount, User
+from security import events, otp, recovery_codes
+from security.device_spend import spend_counter, spend_step
+from security.recovery_code_store import recovery_codes_left, spend_recovery_code
+from security.statements import rowcount
+from security.two_step import device_is_active, ensure_account, is_locked, params_of, secret_of
+
+
+class Outcome(enum.Enum):
+    ACCEPTED = "accepted"
+    RECOVERY_ACCEPTED = "recovery_accepted"
+    MALFORMED = "malformed"
+    WRONG = "wrong"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class CodeResult:
+    outcome: Outcome
+    locked_until: datetime | None = None
+    recovery_codes_left: int | None = None
+    clock_offset: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.outcome in (Outcome.ACCEPTED, Outcome.RECOVERY_ACCEPTED)
+
+
+def verify_sign_in_code(
+    user: User, text: str, *, now: datetime, ip: str, settings: OtpSettings
+) -> CodeResult:
+    """Check the second step's code (one-time password or recovery code) with locks."""
+    device, account = _device_and_account(user.id)
+    # Most users have the row already: read it, and create it only when missing.
+    account = account or ensure_account(user.id)
+    if settings.log_requests:
+        events.record(events.OTP_CODE_REQUESTED, now=now, ip=ip, actor=user, subject=user)
+    if is_locked(account, now):
+        return CodeResult(Outcome.LOCKED, locked_until=account.locked_until)
+    digits = device.digits if device else 6
+    otp_code = otp.normalize_code(text, (digits,))
+    recovery = recovery_codes.normalize_code(text) if otp_code is None else None
+    if otp_code is None and recovery is None:
+        return CodeResult(Outcome.MALFORMED)
+    # Only a device that mandatory two-step made ask for its code gets here switched off.
+    switched_off = device is not None and not device_is_active(device, now)
+    accepted = False
+    # The events wait in the session and go in with the others in one batch at the
+    # commit: the spend below does not depend on them.
+    with db.session.no_autoflush:
+        if otp_code is not None and device is not None:
+            accepted = spend_otp(device, otp_code, now=now, settings=settings)
+        elif recovery is not None and settings.allow_recovery_codes:
+            accepted = spend_recovery_code(user, recovery, now=now, ip=ip)
+    if not accepted:
+        locked_until = register_failure(user, now=now, ip=ip, settings=settings)
+        if locked_until is not None:
+            return CodeResult(Outcome.LOCKED, locked_until=locked_until)
+        return CodeResult(Outcome.WRONG)
+    # The lock was read before the spend: a burst of guesses sent at once all read "not
+    # locked". Read it again now, after the spend's UPDATE, so that a lock another request
+    # set meanwhile refuses even the right code (which stays spent).
+    locked_until = db.session.scalar(
+        select(TwoStepAccount.locked_until).where(TwoStepAccount.user_id == user.id)
+    )
+    if locked_until is not None and locked_until > now:
+        return CodeResult(Outcome.LOCKED, locked_until=locked_until)
+    if account.failed_attempts:
+        # A failure counted meanwhile by another process may survive: never fewer counts.
+        db.session.execute(
+            update(TwoStepAccount)
+            .where(TwoStepAccount.user_id == user.id)
+            .values(failed_attempts=0)
+            .execution_options(synchronize_session=False)
+        )
+    if switched_off:
+        _switch_back_on(user, now=now, ip=ip)
+    if recovery is not None:
+        left = recovery_codes_left(user.id)
+        events.record(
+            events.RECOVERY_CODE_USED,
+            now=now,
+            ip=ip,
+            actor=user,
+            subject=user,
+            details={"left": left},
+        )
+        return CodeResult(Outcome.RECOVERY_ACCEPTED, recovery_codes_left=left)
+    events.record(events.OTP_CODE_ACCEPTED, now=now, ip=ip, actor=user, subject=user)
+    return CodeResult(Outcome.ACCEPTED)
+
+
+def _device_and_account(user_id: int) -> tuple[OtpDevice | None, TwoStepAccount | None]:
+    """Return the user's device and lock record, either may be missing, in one query."""
+    row = db.session.execute(
+        select(OtpDevice, TwoStepAccount)
+        .select_from(User)
+        .outerjoin(OtpDevice, OtpDevice.user_id == User.id)
+        .outerjoin(TwoStepAccount, TwoStepAccount.user_id == User.id)
+        .where(User.id == user_id)
+    ).one_or_none()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+def spend_otp(device: OtpDevice, code: str, *, now: datetime, settings: OtpSettings) -> bool:
+    """Check a one-time password and spend it in one conditional UPDATE."""
+    secret = secret_of(device)
+    params = params_of(device)
+    if params.kind == "totp":
+        match = otp.verify_totp(
+            secret,
+            params,
+            code,
+            now,
+            last_step=device.last_step,
+            drift=device.drift,
+            window=settings.totp_window,
+        )
+        return match is not None and spend_step(device, match, now=now)
+    matched = otp.verify_hotp(
+        secret, params, code, counter=device.counter, window=settings.hotp_window
+    )
+    return matched is not None and spend_counter(device, matched, now=now)
+
+
+def _switch_back_on(user: User, *, now: datetime, ip: str) -> None:
+    """Re-enable a device whose code mandatory two-step asked for at sign-in."""
+    db.session.execute(
+        update(OtpDevice)
+        .where(OtpDevice.user_id == user.id)
+        .values(enabled=True, disabled_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    events.record(
+        events.OTP_REENABLED,
+        now=now,
+        ip=ip,
+        actor=user,
+        subject=user,
+        details={"reason": "mandatory"},
+    )
+
+
+def register_failure(
+    user: User, *, now: datetime, ip: str, settings: OtpSettings
+) -> datetime | None:
+    """Count a failed code in the database; lock at the limit; return the lock's end if set.
+
+    The count stays visible while the lock lasts; the first failure after a lock has
+    ended starts a new count.
+    """
+    lock_over = and_(TwoStepAccount.locked_until.is_not(None), TwoStepAccount.locked_until <= now)
+    db.session.execute(
+        update(TwoStepAccount)
+        .where(TwoStepAccount.user_id == user.id)
+        .values(
+            failed_attempts=case((lock_over, 1), else_=TwoStepAccount.failed_attempts + 1),
+            locked_until=case((lock_over, null()), else_=TwoStepAccount.locked_until),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    attempts = (
+        db.session.scalar(
+            select(TwoStepAccount.failed_attempts).where(TwoStepAccount.user_id == user.id)
+        )
+        or 0
+    )
+    if settings.log_requests:
+        events.record(
+            events.OTP_CODE_FAILED,
+            now=now,
+            ip=ip,
+            actor=user,
+            subject=user,
+            outcome=events.FAILURE,
+            details={"attempt": attempts},
+        )
+    if attempts < settings.max_attempts:
+        return None
+    until = now + timedelta(minutes=settings.lockout_minutes)
+    result = db.session.execute(
+        update(TwoStepAccount)
+        .where(TwoStepAccount.user_id == user.id, TwoStepAccount.locked_until.is_(None))
+        .values(locked_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    if rowcount(result) == 1:
+        events.record(
+            events.OTP_LOCKED,
+            now=now,
+            ip=ip,
+            actor=user,
+            subject=user,
+            outcome=events.REFUSED,
+            details={"until": until.strftime("%Y-%m-%d %H:%M UTC"), "attempts": attempts},
+        )
+    db.session.expire_all()
+    return until
