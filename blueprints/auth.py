@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import (
     Blueprint,
+    after_this_request,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from blueprints.connect_page import attempt_connection, connection_view, new_codes_page
 from blueprints.login_limits import (
     known_browser,
     login_name_key,
@@ -36,13 +38,15 @@ from blueprints.signin_session import (
 from extensions import db, limiter
 from forms.auth import LoginForm, SecondStepForm
 from forms.two_step import ConnectForm
-from models import User, utcnow
-from security import device_connection, remembered_computers, second_step, signin, two_step
+from models import OtpSettings, User, utcnow
+from security import remembered_computers, second_step, signin, two_step
+from security.device_connection import ConnectionInProgress
 from security.messages import message
 from security.otp_settings import load_settings
 from security.redirects import safe_next
 from security.second_step import Outcome
 from security.signin import SignInState
+from web.connect_flow import ConnectScreen, run_connect, steps_view
 
 bp = Blueprint("auth", __name__)
 
@@ -190,7 +194,7 @@ def login_otp() -> Response | tuple[str, int]:
 
 
 @bp.route("/login/connect", methods=["GET", "POST"])
-def login_connect() -> Response | tuple[str, int]:
+def login_connect() -> ResponseReturnValue:
     user = pending_user()
     # A device connected since the password (by the user elsewhere, or an administrator)
     # ends the forced connection: the password alone must not replace it.
@@ -198,42 +202,37 @@ def login_connect() -> Response | tuple[str, int]:
         return _pending_sign_in_over()
     settings = load_settings()
     now = utcnow()
+    screen = _forced_connection(user, settings, now)
+    return run_connect(screen, settings=settings, now=now)
+
+
+def _forced_connection(user: User, settings: OtpSettings, now: datetime) -> ConnectScreen:
+    """The connection that mandatory two-step asks for at sign-in; success signs in."""
     form = ConnectForm()
-    attempt = attempt_connection(
-        form,
-        user,
-        actor=user,
-        settings=settings,
-        now=now,
-        ip=client_ip(),
-        is_post=request.method == "POST",
-    )
-    if attempt.connected is None:
-        db.session.commit()  # a failed attempt stays on record
-    # A success commits below, with the pending sign-in used up in the same transaction.
-    if attempt.already_connected:
-        return _pending_sign_in_over()
-    if attempt.expired:
-        flash(message("otp.connection_expired"), "error")
-        return redirect(url_for("auth.login_connect"), code=303)
-    if attempt.connected is not None:
-        login = user.login
+    login = user.login  # read before the sign-in's commit expires the user
+
+    def show(connection: ConnectionInProgress | None, status: int) -> tuple[str, int]:
+        view = steps_view(connection, user, settings.default_type, settings, now=now)
+        return render_template("auth/login_connect.html", form=form, view=view, user=user), status
+
+    def finish_signing_in() -> Response | None:
+        # The device and the used-up pending sign-in commit in one transaction.
         if not finish_sign_in(user, remember=bool(pending_value("remember")), method="connect"):
             return _pending_sign_in_over()
-        page = new_codes_page(
-            user,
-            attempt.connected.recovery_codes,
-            issuer=settings.issuer,
-            now=now,
-            continue_url=home_for(user),
-            clock_offset=attempt.connected.clock_offset,
-        )
-        return remember_browser(make_response(page), login)
-    connection = attempt.connection or device_connection.new_connection(user, settings.default_type)
-    view = connection_view(connection, user, settings, now=now)
-    form.connection.data = view.token
-    status = 400 if form.errors else 200
-    return render_template("auth/login_connect.html", form=form, view=view, user=user), status
+        after_this_request(lambda response: remember_browser(response, login))
+        return None
+
+    return ConnectScreen(
+        user=user,
+        actor=user,
+        form=form,
+        show=show,
+        expired_url=url_for("auth.login_connect"),
+        done_url=home_for(user),
+        connected_text=lambda: None,  # the codes page says it
+        complete=finish_signing_in,
+        already_connected=_pending_sign_in_over,
+    )
 
 
 @bp.route("/login/cancel", methods=["POST"])

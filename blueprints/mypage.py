@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -15,11 +15,11 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from blueprints.confirmation import confirmation_missing
-from blueprints.connect_page import attempt_connection, connection_view, new_codes_page
 from blueprints.signin_session import (
     client_ip,
     current_session_id,
@@ -30,10 +30,9 @@ from extensions import db, limiter
 from forms.auth import SubmitOnlyForm
 from forms.mypage import PasswordChangeForm, ReauthForm
 from forms.two_step import ConnectForm
-from models import UserSession, utcnow
+from models import OtpSettings, UserSession, utcnow
 from security import (
     accounts,
-    device_connection,
     events,
     recovery_code_store,
     remembered_computers,
@@ -42,10 +41,12 @@ from security import (
     two_step,
 )
 from security.accounts import AccountError
+from security.device_connection import ConnectionInProgress
 from security.messages import message
 from security.otp_settings import load_settings
 from security.redirects import safe_next
 from security.two_step import TwoStepError
+from web.connect_flow import ConnectScreen, new_codes_page, run_connect, steps_view
 
 bp = Blueprint("mypage", __name__, url_prefix="/my")
 
@@ -140,7 +141,7 @@ def reauth() -> Response | tuple[str, int]:
 
 
 @bp.route("/security/connect", methods=["GET", "POST"])
-def connect() -> Response | tuple[str, int]:
+def connect() -> ResponseReturnValue:
     refusal = _two_step_switched_on()
     if refusal is not None:
         return refusal
@@ -153,45 +154,27 @@ def connect() -> Response | tuple[str, int]:
         return refusal
     settings = load_settings()
     now = utcnow()
-    form = ConnectForm()
-    attempt = attempt_connection(
-        form,
-        current_user,
-        actor=current_user,
-        settings=settings,
-        now=now,
-        ip=client_ip(),
-        is_post=request.method == "POST",
+    return run_connect(_connect_screen(ConnectForm(), settings, now), settings=settings, now=now)
+
+
+def _connect_screen(form: ConnectForm, settings: OtpSettings, now: datetime) -> ConnectScreen:
+    user = current_user
+
+    def show(connection: ConnectionInProgress | None, status: int) -> tuple[str, int]:
+        view = steps_view(connection, user, settings.default_type, settings, now=now)
+        replacing = two_step.device_of(user.id) is not None
+        page = render_template("mypage/connect.html", form=form, view=view, replacing=replacing)
+        return page, status
+
+    return ConnectScreen(
+        user=user,
+        actor=user,
+        form=form,
+        show=show,
+        expired_url=url_for("mypage.connect"),
+        done_url=url_for("mypage.security"),
         keep_session_id=current_session_id(),
     )
-    db.session.commit()
-    if attempt.already_connected:
-        flash(message("otp.already_connected"), "info")
-        return redirect(url_for("mypage.security"), code=303)
-    if attempt.expired:
-        flash(message("otp.connection_expired"), "error")
-        return redirect(url_for("mypage.connect"), code=303)
-    if attempt.connected is not None:
-        flash(message("otp.connected"), "success")
-        return new_codes_page(
-            current_user,
-            attempt.connected.recovery_codes,
-            issuer=settings.issuer,
-            now=now,
-            continue_url=url_for("mypage.security"),
-            clock_offset=attempt.connected.clock_offset,
-        )
-    connection = attempt.connection or device_connection.new_connection(
-        current_user, settings.default_type
-    )
-    view = connection_view(connection, current_user, settings, now=now)
-    status = 400 if form.errors else 200
-    return render_template(
-        "mypage/connect.html",
-        form=form,
-        view=view,
-        replacing=two_step.device_of(current_user.id) is not None,
-    ), status
 
 
 @bp.route("/security/disable", methods=["POST"])

@@ -41,6 +41,20 @@ CONNECTION_MAX_AGE = 15 * 60
 CONNECT_TOTP_WINDOW = 10
 
 
+class ConnectionExpired(TwoStepError):
+    """The page's connection is too old, damaged or someone else's: start over."""
+
+    def __init__(self) -> None:
+        super().__init__("otp.connection_expired")
+
+
+class AlreadyConnected(TwoStepError):
+    """The connection already stored its device (the form was sent twice)."""
+
+    def __init__(self) -> None:
+        super().__init__("otp.already_connected")
+
+
 @dataclass(frozen=True)
 class ConnectionInProgress:
     """A secret shown to the user, waiting for the codes that prove the app has it."""
@@ -103,13 +117,13 @@ def open_connection(token: str, user: User, *, now: datetime) -> ConnectionInPro
             keys.secret_box().open_sealed(token, max_age=CONNECTION_MAX_AGE, now=now)
         )
     except (SecretBoxError, ValueError):
-        raise TwoStepError("otp.connection_expired") from None
+        raise ConnectionExpired() from None
     connection_id = payload.get("c")
     if payload.get("u") != user.id or not isinstance(connection_id, str):
-        raise TwoStepError("otp.connection_expired")
+        raise ConnectionExpired()
     if db.session.get(SpentConnection, connection_id) is not None:
         # Already stored a device: never show its secret again, never store it twice.
-        raise TwoStepError("otp.already_connected")
+        raise AlreadyConnected()
     return ConnectionInProgress(
         user_id=user.id,
         secret=bytes.fromhex(payload["s"]),
@@ -251,7 +265,7 @@ def _spend_connection(connection: ConnectionInProgress, *, now: datetime) -> Non
                 )
             )
     except IntegrityError:
-        raise TwoStepError("otp.already_connected") from None
+        raise AlreadyConnected() from None
 
 
 def _record_connect_failure(user: User, actor: User, now: datetime, ip: str) -> None:

@@ -8,22 +8,23 @@ except for the refusal events the domain records on purpose, which are committed
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, time
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from blueprints.admin import bp, requires_right
 from blueprints.confirmation import confirmation_missing
-from blueprints.connect_page import attempt_connection, connection_view, new_codes_page
 from blueprints.signin_session import client_ip, current_session_id, require_recent_sign_in
 from extensions import db
 from forms.auth import SubmitOnlyForm
 from forms.two_step import AdminConnectForm, DaysForm, ExemptForm, SyncForm
-from models import User, utcnow
+from models import OtpSettings, User, utcnow
 from security import (
     device_connection,
     otp,
@@ -31,9 +32,11 @@ from security import (
     remembered_computers,
     two_step,
 )
+from security.device_connection import ConnectionInProgress
 from security.messages import message
 from security.otp_settings import load_settings
 from security.two_step import TwoStepError
+from web.connect_flow import ConnectScreen, new_codes_page, run_connect, steps_view
 
 SOURCES = ("mobile", "hardware")
 KINDS = ("totp", "hotp")
@@ -157,125 +160,92 @@ def user_otp(user_id: int) -> tuple[str, int]:
 # --- connecting ------------------------------------------------------------------------------
 
 
-def _connect_page(
-    user: User,
-    form: AdminConnectForm,
-    source: str,
-    kind: str,
-    status: int,
-    *,
-    connection: device_connection.ConnectionInProgress | None = None,
-    secret_format: str | None = None,
-) -> tuple[str, int]:
-    settings = load_settings()
-    now = utcnow()
-    view = None
-    if settings.enabled and source == "mobile":
-        connection = connection or device_connection.new_connection(user, kind)
-        view = connection_view(connection, user, settings, now=now)
-        kind = connection.params.kind
-    form.source.data, form.type.data = source, kind
-    return render_template(
-        "admin/user_otp_connect.html",
-        user=user,
-        form=form,
-        view=view,
-        source=source,
-        kind=kind,
-        enabled=settings.enabled,
-        replacing=two_step.device_of(user.id) is not None,
-        secret_format=secret_format,
-        back=tab_url(user),
-    ), status
-
-
-def _connected_page(
-    user: User, connected: device_connection.Connected, now: datetime
-) -> tuple[str, int]:
-    settings = load_settings()
-    return new_codes_page(
-        user,
-        connected.recovery_codes,
-        issuer=settings.issuer,
-        now=now,
-        continue_url=tab_url(user),
-        clock_offset=connected.clock_offset,
-    )
-
-
 @bp.route("/users/<int:user_id>/otp/connect", methods=["GET", "POST"])
 @requires_right("manage_otp")
-def user_otp_connect(user_id: int) -> Response | tuple[str, int]:
+def user_otp_connect(user_id: int) -> ResponseReturnValue:
     user = _user_or_404(user_id)
     settings = load_settings()
+    # Connecting a device for someone, first or replacing, needs a recent sign-in, as on
+    # My page: a stale session must not bind an attacker's authenticator to a user.
+    if request.method == "GET":
+        refusal = require_recent_sign_in(request.full_path) if settings.enabled else None
+    else:
+        refusal = _guard(user, recent=True)
+    if refusal is not None:
+        return refusal
+    now = utcnow()
+    screen = _connect_screen(user, AdminConnectForm(), settings, now)
+    return run_connect(screen, settings=settings, now=now)
+
+
+def _connect_screen(
+    user: User, form: AdminConnectForm, settings: OtpSettings, now: datetime
+) -> ConnectScreen:
+    """The tab's connection options: an app (the shared steps) or a hardware token."""
     source = request.values.get("source", "mobile")
     source = source if source in SOURCES else "mobile"
     kind = request.values.get("type", settings.default_type)
     kind = kind if kind in KINDS else settings.default_type
-    form = AdminConnectForm()
-    # Connecting a device for someone, first or replacing, needs a recent sign-in, as on
-    # My page: a stale session must not bind an attacker's authenticator to a user.
-    if request.method == "GET":
-        if settings.enabled:
-            refusal = require_recent_sign_in(request.full_path)
-            if refusal is not None:
-                return refusal
-        return _connect_page(user, form, source, kind, 200)
+    hardware = source == "hardware"
 
-    refusal = _refuse_when_off(user)
-    if refusal is None:
-        refusal = require_recent_sign_in(tab_url(user))
-    if refusal is not None:
-        return refusal
-    now = utcnow()
-    if source == "hardware":
-        return _connect_hardware(user, form, kind, now)
-    attempt = attempt_connection(
-        form,
-        user,
+    def show(connection: ConnectionInProgress | None, status: int) -> tuple[str, int]:
+        view = None
+        if settings.enabled and not hardware:
+            view = steps_view(connection, user, kind, settings, now=now)
+        form.source.data, form.type.data = source, view.kind if view else kind
+        return render_template(
+            "admin/user_otp_connect.html",
+            user=user,
+            form=form,
+            view=view,
+            source=source,
+            kind=form.type.data,
+            enabled=settings.enabled,
+            replacing=two_step.device_of(user.id) is not None,
+            # After codes that did not match, say how the secret was read.
+            secret_format=_secret_read_as(form) if hardware and connection else None,
+            back=tab_url(user),
+        ), status
+
+    def hardware_connected_text() -> str:
+        return f"{message('otp.connected')} {_secret_read_as(form)}"
+
+    screen = ConnectScreen(
+        user=user,
         actor=current_user,
-        settings=settings,
-        now=now,
-        ip=client_ip(),
-        is_post=True,
+        form=form,
+        show=show,
+        expired_url=url_for("admin.user_otp_connect", user_id=user.id, source=source, type=kind),
+        done_url=tab_url(user),
         keep_session_id=current_session_id(),
     )
-    # Only a failure event can be pending when no device was connected: keep it on record.
-    db.session.commit()
-    if attempt.already_connected:
-        flash(message("otp.already_connected"), "info")
-        return redirect(tab_url(user), code=303)
-    if attempt.expired:
-        flash(message("otp.connection_expired"), "error")
-        return redirect(
-            url_for("admin.user_otp_connect", user_id=user.id, source="mobile", type=kind),
-            code=303,
+    if hardware:
+        screen = replace(
+            screen,
+            start=lambda _form, _user, _now: _hardware_connection(form, user, kind),
+            connected_text=hardware_connected_text,
         )
-    if attempt.connected is not None:
-        flash(message("otp.connected"), "success")
-        return _connected_page(user, attempt.connected, now)
-    return _connect_page(user, form, "mobile", kind, 400, connection=attempt.connection)
+    return screen
 
 
-def _connect_hardware(
-    user: User, form: AdminConnectForm, kind: str, now: datetime
-) -> Response | tuple[str, int]:
-    """Connect a hardware token from the secret supplied with it and the codes it shows."""
-    form.validate_on_submit()
+def _hardware_connection(
+    form: AdminConnectForm, user: User, kind: str
+) -> ConnectionInProgress | None:
+    """Start a hardware token's connection from its own secret, or mark what is wrong."""
     secret_text = (form.secret.data or "").strip()
     if not secret_text and not form.secret.errors:
         form.secret.errors = [message("form.required")]
     if form.errors:
-        return _connect_page(user, form, "hardware", kind, 400)
+        return None
     try:
-        secret, secret_format = otp.parse_hardware_secret(secret_text)
+        secret, _secret_format = otp.parse_hardware_secret(secret_text)
     except otp.InvalidSecret as error:
         form.secret.errors = [str(error)]  # the catalog's sentence, from the domain
-        return _connect_page(user, form, "hardware", kind, 400)
+        return None
     algorithm = form.algorithm.data or "auto"
     if algorithm == "auto":
         algorithm = otp.default_algorithm_for_secret(secret)
-    connection = device_connection.new_connection(
+    return device_connection.new_connection(
         user,
         form.type.data or kind,
         source="hardware",
@@ -285,35 +255,17 @@ def _connect_hardware(
         t0=int(form.start_time.data or 0),
         algorithm=algorithm,
     )
-    read_as = message("otp.hardware_secret_read", format=_format_name(secret_format))
-    try:
-        connected = device_connection.confirm_connection(
-            connection,
-            user,
-            form.code.data or "",
-            form.code2.data or "",
-            now=now,
-            settings=load_settings(),
-            actor=current_user,
-            ip=client_ip(),
-            keep_session_id=current_session_id(),
-        )
-    except TwoStepError as error:
-        # Nothing was stored; the failed attempt's event stays on record.
-        db.session.commit()
-        form[error.field or "code"].errors = [error.text]
-        return _connect_page(user, form, "hardware", kind, 400, secret_format=read_as)
-    db.session.commit()
-    flash(f"{message('otp.connected')} {read_as}", "success")
-    return _connected_page(user, connected, now)
 
 
 # Catalog keys of the secret formats' names.
 FORMAT_NAMES = {"hex": "otp.format_hex", "base32": "otp.format_base32"}
 
 
-def _format_name(secret_format: str) -> str:
-    return message(FORMAT_NAMES[secret_format]) if secret_format in FORMAT_NAMES else secret_format
+def _secret_read_as(form: AdminConnectForm) -> str:
+    """Say how the token's secret was read (hex or base32), for the person to check."""
+    _secret, secret_format = otp.parse_hardware_secret((form.secret.data or "").strip())
+    name = FORMAT_NAMES.get(secret_format)
+    return message("otp.hardware_secret_read", format=message(name) if name else secret_format)
 
 
 # --- the other actions ---------------------------------------------------------------------
