@@ -331,23 +331,23 @@ class Cookies:
         The pending sign-in is single use on the server: each cookie carries a token of its
         own, opened beforehand in batches so that the timed requests do not pay for it.
         """
+        from blueprints.signin_session import PENDING_KEY, pending_session_data
         from models import utcnow
+        from security.signin import SignInState
 
         tokens = self.pending_tokens.setdefault(user_id, [])
         if not tokens:
             tokens.extend(self._open_pending_sign_ins(user_id, 500))
-        return self.serializer.dumps(
-            {
-                "csrf_token": self.raw_token,
-                "pending": {
-                    "token": tokens.pop(),
-                    "state": "awaiting_code",
-                    "until": (utcnow() + timedelta(minutes=5)).timestamp(),
-                    "remember": False,
-                    "next": "",
-                },
-            }
+        # Exactly what the password step writes, through the console's own function; the
+        # bench user is an employee, whose home is My page.
+        pending = pending_session_data(
+            tokens.pop(),
+            SignInState.AWAITING_CODE,
+            remember=False,
+            next_url="/my/",
+            now=utcnow(),
         )
+        return self.serializer.dumps({"csrf_token": self.raw_token, PENDING_KEY: pending})
 
     def _open_pending_sign_ins(self, user_id: int, count: int) -> list[str]:
         from extensions import db

@@ -26,13 +26,15 @@ from blueprints.login_limits import (
 )
 from blueprints.signin_session import (
     REMEMBER_COOKIE,
+    PendingStep,
     abandon_second_step,
     begin_second_step,
     client_ip,
     current_state,
     finish_sign_in,
+    pending_step,
     pending_user,
-    pending_value,
+    set_remembered_computer_cookie,
     sign_out,
 )
 from extensions import db, limiter
@@ -44,7 +46,7 @@ from security.device_connection import ConnectionInProgress
 from security.messages import message
 from security.otp_settings import load_settings
 from security.redirects import safe_next
-from security.second_step import Outcome
+from security.second_step import CodeResult, Outcome
 from security.signin import SignInState
 from web.connect_flow import ConnectScreen, run_connect, steps_view
 
@@ -106,7 +108,10 @@ def login() -> Response | str | tuple[str, int]:
         # expires the user, and reading it again for the step below costs two queries.
         db.session.commit()
     step = begin_second_step(
-        user, outcome.next_state, remember=bool(form.remember.data), next_url=next_url
+        user,
+        outcome.next_state,
+        remember=bool(form.remember.data),
+        next_url=next_url or home_for(user),
     )
     return redirect(url_for(step), code=303)
 
@@ -134,62 +139,62 @@ def _pending_sign_in_over() -> Response:
 
 @bp.route("/login/otp", methods=["GET", "POST"])
 def login_otp() -> Response | tuple[str, int]:
-    user = pending_user()
-    if user is None:
+    user, pending = pending_user(), pending_step()
+    if user is None or pending is None:
         return _pending_sign_in_over()
     form = SecondStepForm()
     if request.method == "GET":
         return _second_step_page(form, 200)
     if not form.validate_on_submit():
         return _second_step_page(form, 400)
-    settings = load_settings()
     now = utcnow()
-    result = second_step.verify_sign_in_code(
-        user, form.code.data or "", now=now, ip=client_ip(), settings=settings
-    )
+    result = second_step.verify_sign_in_code(user, form.code.data or "", now=now, ip=client_ip())
     if not result.accepted:
         db.session.commit()  # failure counts and locks survive whatever follows
-    # On success the spent code, its events and the new session commit together below.
+        return _code_refused_page(form, result)
+    # The spent code, its events and the new session commit together in finish_sign_in.
+    return _complete_second_step(user, pending, result, form, now=now)
+
+
+def _code_refused_page(form: SecondStepForm, result: CodeResult) -> tuple[str, int]:
     if result.outcome is Outcome.LOCKED:
         until = result.locked_until.strftime("%H:%M UTC") if result.locked_until else ""
         return _second_step_page(form, 429, message("otp.locked", until=until))
     if result.outcome is Outcome.MALFORMED:
         form.code.errors = [message("otp.sign_in_code_malformed")]
         return _second_step_page(form, 400)
-    if not result.accepted:
-        return _second_step_page(form, 200, message("otp.code_incorrect"))
-    remember = bool(pending_value("remember"))
-    # Decided before the commit below expires the user, which would cost two queries.
-    next_url = str(pending_value("next") or "") or home_for(user)
-    method = "recovery_code" if result.outcome is Outcome.RECOVERY_ACCEPTED else "otp"
-    login = user.login
-    remember_token = None
+    return _second_step_page(form, 200, message("otp.code_incorrect"))
+
+
+def _complete_second_step(
+    user: User, pending: PendingStep, result: CodeResult, form: SecondStepForm, *, now: datetime
+) -> Response:
+    """Sign in after an accepted code: remember the computer if asked, then go on."""
+    settings = load_settings()  # read with the code's state, from the session's identity map
+    login = user.login  # read before the commit below expires the user
+    remembered = None
     # Only a one-time password, never a recovery code, may remember a computer.
     if settings.allow_remember and form.remember_device.data and result.outcome is Outcome.ACCEPTED:
-        remember_token, expires = remembered_computers.remember_computer(
+        remembered = remembered_computers.remember_computer(
             user,
             now=now,
             ip=client_ip(),
             user_agent=request.headers.get("User-Agent", ""),
             days=settings.remember_days,
         )
-    if not finish_sign_in(user, remember=remember, method=method):
+    method = "recovery_code" if result.outcome is Outcome.RECOVERY_ACCEPTED else "otp"
+    if not finish_sign_in(user, remember=pending.remember, method=method):
         # Another request with a copy of this cookie completed or ended the sign-in.
         return _pending_sign_in_over()
     if result.recovery_codes_left is not None:
         left = result.recovery_codes_left
-        key = "otp.recovery_low" if left <= 2 else "otp.recovery_used"
-        flash(message(key, left=left), "warning")
-    response = redirect(next_url, code=303)
-    if remember_token is not None:
-        response.set_cookie(
-            REMEMBER_COOKIE,
-            remember_token,
-            expires=expires,
-            httponly=True,
-            samesite="Lax",
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        flash(
+            message("otp.recovery_low" if left <= 2 else "otp.recovery_used", left=left), "warning"
         )
+    # Decided at the password step; a pending sign-in from before that rule goes home.
+    response = redirect(pending.next_url or home_for(user), code=303)
+    if remembered is not None:
+        set_remembered_computer_cookie(response, *remembered)
     return remember_browser(response, login)
 
 
@@ -210,6 +215,7 @@ def _forced_connection(user: User, settings: OtpSettings, now: datetime) -> Conn
     """The connection that mandatory two-step asks for at sign-in; success signs in."""
     form = ConnectForm()
     login = user.login  # read before the sign-in's commit expires the user
+    pending = pending_step()
 
     def show(connection: ConnectionInProgress | None, status: int) -> tuple[str, int]:
         view = steps_view(connection, user, settings.default_type, settings, now=now)
@@ -217,7 +223,8 @@ def _forced_connection(user: User, settings: OtpSettings, now: datetime) -> Conn
 
     def finish_signing_in() -> Response | None:
         # The device and the used-up pending sign-in commit in one transaction.
-        if not finish_sign_in(user, remember=bool(pending_value("remember")), method="connect"):
+        remember = pending is not None and pending.remember
+        if not finish_sign_in(user, remember=remember, method="connect"):
             return _pending_sign_in_over()
         after_this_request(lambda response: remember_browser(response, login))
         return None
@@ -228,7 +235,7 @@ def _forced_connection(user: User, settings: OtpSettings, now: datetime) -> Conn
         form=form,
         show=show,
         expired_url=url_for("auth.login_connect"),
-        done_url=home_for(user),
+        done_url=pending.next_url if pending is not None and pending.next_url else home_for(user),
         connected_text=lambda: None,  # the codes page says it
         complete=finish_signing_in,
         already_connected=_pending_sign_in_over,

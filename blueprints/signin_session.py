@@ -6,7 +6,8 @@ Flask-Login's login_user / logout_user. The rules themselves are in security.sig
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from flask import current_app, flash, g, redirect, request, session, url_for
@@ -76,27 +77,67 @@ def current_session_id() -> str | None:
     return sessions.session_id_for(token) if token else None
 
 
-def _pending() -> dict[str, object] | None:
-    pending = session.get(PENDING_KEY)
-    return pending if isinstance(pending, dict) else None
+@dataclass(frozen=True)
+class PendingStep:
+    """What the cookie holds between the password and the second step.
+
+    Only a token (worth something while its server-side pending sign-in lives), the step,
+    a deadline, and what the password step decided: remember the session, and where to go
+    once signed in.
+    """
+
+    token: str
+    state: SignInState
+    until: float
+    remember: bool
+    next_url: str
+
+
+def pending_session_data(
+    token: str, state: SignInState, *, remember: bool, next_url: str, now: datetime
+) -> dict[str, object]:
+    """Return the cookie session's pending-sign-in entry (the benchmark builds it too)."""
+    return {
+        "token": token,
+        "state": state.value,
+        "until": (now + signin.PENDING_LIFETIME).timestamp(),
+        "remember": remember,
+        "next": next_url,
+    }
+
+
+def pending_step() -> PendingStep | None:
+    """Read the pending-sign-in entry of the cookie session, or None when there is none."""
+    data = session.get(PENDING_KEY)
+    if not isinstance(data, dict):
+        return None
+    try:
+        return PendingStep(
+            token=str(data["token"]),
+            state=SignInState(data["state"]),
+            until=float(data["until"]),
+            remember=bool(data.get("remember")),
+            next_url=str(data.get("next") or ""),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def current_state() -> SignInState:
     """Tell where this browser session stands in the sign-in flow."""
     if current_user.is_authenticated:
         return SignInState.SIGNED_IN
-    pending = _pending()
-    if pending is None:
+    if session.get(PENDING_KEY) is None:
         return SignInState.ANONYMOUS
-    if float(str(pending.get("until", 0))) < utcnow().timestamp():
+    pending = pending_step()
+    if pending is None:
+        session.pop(PENDING_KEY, None)
+        return SignInState.ANONYMOUS
+    if pending.until < utcnow().timestamp():
         session.pop(PENDING_KEY, None)
         g.pending_expired = True
         return SignInState.ANONYMOUS
-    try:
-        return SignInState(pending.get("state"))
-    except ValueError:
-        session.pop(PENDING_KEY, None)
-        return SignInState.ANONYMOUS
+    return pending.state
 
 
 def pending_user() -> User | None:
@@ -112,21 +153,16 @@ def pending_user() -> User | None:
 
 
 def _pending_token() -> str | None:
-    pending = _pending()
-    token = pending.get("token") if pending else None
-    return token if isinstance(token, str) else None
-
-
-def pending_value(key: str) -> object:
-    """Return what the password step remembered for the second step (remember, next)."""
-    pending = _pending()
-    return pending.get(key) if pending else None
+    pending = pending_step()
+    return pending.token if pending else None
 
 
 def begin_second_step(user: User, state: SignInState, *, remember: bool, next_url: str) -> str:
     """Hold only the pending sign-in and a deadline; return the endpoint of the step to show.
 
-    Commits: the pending sign-in's server-side record must exist before its cookie does.
+    `next_url` is where to go once signed in, decided now (the code step need not read
+    the user's groups for it). Commits: the pending sign-in's server-side record must
+    exist before its cookie does.
     """
     signin.check_transition(current_state(), state)
     now = utcnow()
@@ -134,13 +170,9 @@ def begin_second_step(user: User, state: SignInState, *, remember: bool, next_ur
     db.session.commit()
     # A renewed cookie session: nothing from before the password survives.
     session.clear()
-    session[PENDING_KEY] = {
-        "token": token,
-        "state": state.value,
-        "until": (now + signin.PENDING_LIFETIME).timestamp(),
-        "remember": remember,
-        "next": next_url,
-    }
+    session[PENDING_KEY] = pending_session_data(
+        token, state, remember=remember, next_url=next_url, now=now
+    )
     return STEP_ENDPOINTS[state]
 
 
@@ -183,6 +215,18 @@ def finish_sign_in(user: User, *, remember: bool, method: str = "password") -> b
     # commit fail, the cookie's token has no record and the next request is anonymous.
     db.session.commit()
     return True
+
+
+def set_remembered_computer_cookie(response: Response, token: str, expires: datetime) -> None:
+    """Give the browser the cookie that makes this computer remembered for its user."""
+    response.set_cookie(
+        REMEMBER_COOKIE,
+        token,
+        expires=expires,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
 
 
 def sign_out() -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from extensions import db
 from models import Event, User
@@ -111,30 +113,63 @@ def record(
     subject_login: str | None = None,
     outcome: str = SUCCESS,
     details: dict[str, object] | None = None,
-) -> Event:
+) -> None:
     """Add an event to the current transaction; the caller commits.
 
+    The events of a transaction wait in the session and go in as one INSERT when it
+    flushes or commits: a sign-in writes three, and one statement costs less than three
+    ORM inserts (on SQLite the ORM inserts rows with generated ids one at a time).
     Never pass a password, a code or a secret in `details`.
     """
     detail_text = "; ".join(
         f"{neutralize(str(key), 40)}={neutralize(str(value), 300)}"
         for key, value in (details or {}).items()
     )
-    event = Event(
-        created_at=now,
-        type=event_type,
-        outcome=outcome,
-        actor_id=actor.id if actor is not None else None,
-        actor_login=neutralize(actor.login, 160) if actor is not None else "",
-        subject_id=subject.id if subject is not None else None,
-        subject_login=neutralize(
+    # The row is built first: reading a login may load it, and that load may flush.
+    row: dict[str, object] = {
+        "created_at": now,
+        "type": event_type,
+        "outcome": outcome,
+        "actor_id": actor.id if actor is not None else None,
+        "actor_login": neutralize(actor.login, 160) if actor is not None else "",
+        "subject_id": subject.id if subject is not None else None,
+        "subject_login": neutralize(
             subject.login if subject is not None else (subject_login or ""), 160
         ),
-        ip=neutralize(ip, 64),
-        details=neutralize(detail_text, 2000),
-    )
-    db.session.add(event)
-    return event
+        "ip": neutralize(ip, 64),
+        "details": neutralize(detail_text, 2000),
+        "count": 1,
+    }
+    session = db.session()  # the request's Session itself, behind the scoped proxy
+    if session.get_transaction() is None:
+        session.begin()  # so that a rollback or a close ends the waiting events too
+    _waiting(session).append(row)
+
+
+def _waiting(session: Session) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = session.info.setdefault(_WAITING, [])
+    return rows
+
+
+_WAITING: Final = "events_waiting"
+
+
+@sa_event.listens_for(Session, "before_flush")
+@sa_event.listens_for(Session, "before_commit")
+def _write_waiting_events(session: Session, *_: object) -> None:
+    """Insert the transaction's waiting events, in the order they happened."""
+    rows = session.info.get(_WAITING)
+    if rows:
+        del session.info[_WAITING]
+        # Core, on the session's connection: no ORM flush inside the flush.
+        session.connection().execute(insert(Event), rows)
+
+
+@sa_event.listens_for(Session, "after_transaction_end")
+def _forget_waiting_events(session: Session, transaction: SessionTransaction) -> None:
+    """A transaction that ends without a commit (rollback, close) takes its events along."""
+    if transaction.parent is None:
+        session.info.pop(_WAITING, None)
 
 
 def record_refusal(

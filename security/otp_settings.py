@@ -54,13 +54,24 @@ class Parameters:
 
 
 def load_settings() -> OtpSettings:
-    """Return the settings row (the session's identity map keeps it for the request)."""
+    """Return the settings row, read once per database session (a request)."""
     settings = db.session.get(OtpSettings, SETTINGS_ROW_ID)
     if settings is None:
         # The migration creates the row; this only guards a database emptied by hand.
         settings = OtpSettings(id=SETTINGS_ROW_ID)
         db.session.add(settings)
         db.session.flush()
+    return keep_for_session(settings)
+
+
+def keep_for_session(settings: OtpSettings) -> OtpSettings:
+    """Hold the settings row for the rest of the database session and return it.
+
+    The identity map holds objects weakly: once the function that read the row returns,
+    the row could be collected and read again by the next load_settings(). A reference
+    in the session's own `info` keeps it (a commit still expires it, as it should).
+    """
+    db.session.info["otp_settings"] = settings
     return settings
 
 

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, null, select, update
 
 from extensions import db
-from models import OtpDevice, OtpSettings, TwoStepAccount, User
+from models import SETTINGS_ROW_ID, OtpDevice, OtpSettings, TwoStepAccount, User
 from security import events, otp, recovery_codes
 from security.device_spend import spend_counter, spend_step
+from security.otp_settings import keep_for_session, load_settings
 from security.recovery_code_store import recovery_codes_left, spend_recovery_code
 from security.statements import rowcount
 from security.two_step import device_is_active, ensure_account, is_locked, params_of, secret_of
@@ -45,10 +46,29 @@ class CodeResult:
 
 
 def verify_sign_in_code(
-    user: User, text: str, *, now: datetime, ip: str, settings: OtpSettings
+    user: User, text: str, *, now: datetime, ip: str, settings: OtpSettings | None = None
 ) -> CodeResult:
-    """Check the second step's code (one-time password or recovery code) with locks."""
-    device, account = _device_and_account(user.id)
+    """Check the second step's code (one-time password or recovery code) with locks.
+
+    The settings, the device and the lock record come in one query. Nothing is flushed
+    until the caller commits: the events wait in the session and go in as one batch
+    with the sign-in's own rows, since no statement here depends on them.
+    """
+    with db.session.no_autoflush:
+        stored_settings, device, account = _sign_in_state(user.id)
+        return _verify(user, text, settings or stored_settings, device, account, now=now, ip=ip)
+
+
+def _verify(
+    user: User,
+    text: str,
+    settings: OtpSettings,
+    device: OtpDevice | None,
+    account: TwoStepAccount | None,
+    *,
+    now: datetime,
+    ip: str,
+) -> CodeResult:
     # Most users have the row already: read it, and create it only when missing.
     account = account or ensure_account(user.id)
     if settings.log_requests:
@@ -63,13 +83,10 @@ def verify_sign_in_code(
     # Only a device that mandatory two-step made ask for its code gets here switched off.
     switched_off = device is not None and not device_is_active(device, now)
     accepted = False
-    # The events wait in the session and go in with the others in one batch at the
-    # commit: the spend below does not depend on them.
-    with db.session.no_autoflush:
-        if otp_code is not None and device is not None:
-            accepted = spend_otp(device, otp_code, now=now, settings=settings)
-        elif recovery is not None and settings.allow_recovery_codes:
-            accepted = spend_recovery_code(user, recovery, now=now, ip=ip)
+    if otp_code is not None and device is not None:
+        accepted = spend_otp(device, otp_code, now=now, settings=settings)
+    elif recovery is not None and settings.allow_recovery_codes:
+        accepted = spend_recovery_code(user, recovery, now=now, ip=ip)
     if not accepted:
         locked_until = register_failure(user, now=now, ip=ip, settings=settings)
         if locked_until is not None:
@@ -108,16 +125,21 @@ def verify_sign_in_code(
     return CodeResult(Outcome.ACCEPTED)
 
 
-def _device_and_account(user_id: int) -> tuple[OtpDevice | None, TwoStepAccount | None]:
-    """Return the user's device and lock record, either may be missing, in one query."""
+def _sign_in_state(
+    user_id: int,
+) -> tuple[OtpSettings, OtpDevice | None, TwoStepAccount | None]:
+    """Return the settings, the user's device and lock record (either may be missing), in
+    one query."""
     row = db.session.execute(
-        select(OtpDevice, TwoStepAccount)
-        .select_from(User)
-        .outerjoin(OtpDevice, OtpDevice.user_id == User.id)
-        .outerjoin(TwoStepAccount, TwoStepAccount.user_id == User.id)
-        .where(User.id == user_id)
+        select(OtpSettings, OtpDevice, TwoStepAccount)
+        .select_from(OtpSettings)
+        .outerjoin(OtpDevice, OtpDevice.user_id == user_id)
+        .outerjoin(TwoStepAccount, TwoStepAccount.user_id == user_id)
+        .where(OtpSettings.id == SETTINGS_ROW_ID)
     ).one_or_none()
-    return (row[0], row[1]) if row is not None else (None, None)
+    if row is None:  # a database emptied by hand: the settings row is made again
+        return load_settings(), None, None
+    return keep_for_session(row[0]), row[1], row[2]
 
 
 def spend_otp(device: OtpDevice, code: str, *, now: datetime, settings: OtpSettings) -> bool:

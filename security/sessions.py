@@ -161,11 +161,14 @@ def consume_pending_sign_in(token: str | None, *, now: datetime) -> bool:
     """Use up a pending sign-in; only the one request whose DELETE removed the row wins."""
     if not token or len(token) > 100:
         return False
-    result = db.session.execute(
-        delete(PendingSignIn)
-        .where(PendingSignIn.id == _digest(token), PendingSignIn.expires_at > now)
-        .execution_options(synchronize_session=False)
-    )
+    # No flush first: the sign-in's pending rows (events, its session) go in with the
+    # commit, in one batch, and this DELETE does not depend on them.
+    with db.session.no_autoflush:
+        result = db.session.execute(
+            delete(PendingSignIn)
+            .where(PendingSignIn.id == _digest(token), PendingSignIn.expires_at > now)
+            .execution_options(synchronize_session=False)
+        )
     return rowcount(result) == 1
 
 

@@ -130,7 +130,7 @@ def test_a_lock_set_by_a_concurrent_guess_refuses_the_right_code(
     assert auth.login("employee").headers["Location"] == "/login/otp"
     two_step.ensure_account(employee.id)
     db.session.commit()
-    read_state = second_step._device_and_account
+    read_state = second_step._sign_in_state
 
     def read_then_others_lock(user_id: int) -> Any:
         state = read_state(user_id)  # this request sees no lock...
@@ -142,7 +142,7 @@ def test_a_lock_set_by_a_concurrent_guess_refuses_the_right_code(
             )
         return state
 
-    monkeypatch.setattr(second_step, "_device_and_account", read_then_others_lock)
+    monkeypatch.setattr(second_step, "_sign_in_state", read_then_others_lock)
     response = client.post("/login/otp", data={"code": totp_code()})
     assert response.status_code == 429
     assert client.get("/my/").status_code == 302
