@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import os
-from functools import partial
-from pathlib import Path
 from typing import Any
 
-import click
-from flask import Flask, Response, g, request
-from flask.cli import with_appcontext
-from sqlalchemy import event
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import IntegerConverter, UnicodeConverter, ValidationError
 
 import config
-from extensions import csrf, db, limiter, login_manager
+from db_setup import init_database
+from extensions import csrf, limiter, login_manager
+from web.routing import register_converters
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -31,33 +27,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-class DatabaseIntConverter(IntegerConverter):
-    """`<int:…>` limited to what an integer column holds: a larger id is a 404, not a 500."""
-
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(map, *args, **kwargs)
-
-
-class PathTextConverter(UnicodeConverter):
-    """`<name>`: one segment of at most 200 characters without control characters, or a 404.
-
-    A path value goes on to the database like a query value: PostgreSQL refuses NUL in
-    text, and no id, session or form name of the console holds a control character.
-    """
-
-    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("maxlength", 200)
-        super().__init__(map, *args, **kwargs)
-
-    def to_python(self, value: str) -> str:
-        from security.untrusted_text import has_control_characters
-
-        if has_control_characters(value):
-            raise ValidationError()
-        return value
-
-
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the console: settings, extensions, blueprints, errors, headers, commands."""
     # FLASK_INSTANCE_PATH moves instance/ (keys, SQLite file) elsewhere, e.g. for test servers.
@@ -68,8 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.load(app, test_config)
     register_proxy_fix(app)
     register_extensions(app)
-    app.url_map.converters["int"] = DatabaseIntConverter
-    app.url_map.converters["default"] = app.url_map.converters["string"] = PathTextConverter
+    register_converters(app)
     register_blueprints(app)
     register_error_handlers(app)
     register_security_headers(app)
@@ -104,134 +72,12 @@ def register_extensions(app: Flask) -> None:
         app.config["PASSWORD_ARGON2_MEMORY_KIB"],
         app.config["PASSWORD_ARGON2_PARALLELISM"],
     )
-    db.init_app(app)
-    register_migrations(app)
+    init_database(app)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     # The server-side session record replaces Flask-Login's IP/agent heuristics.
     login_manager.session_protection = None
-    with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            _keep_sqlite_files_private(app, db.engine.url.database)
-            synchronous = str(app.config["SQLITE_SYNCHRONOUS"]).upper()
-            event.listen(db.engine, "connect", partial(_tune_sqlite, synchronous=synchronous))
-
-
-def register_migrations(app: Flask) -> None:
-    """Offer `flask db …` (Flask-Migrate) without importing it until it is used.
-
-    Flask-Migrate brings Alembic and Mako: about 11 MB in every gunicorn worker, which
-    never migrates. The `db` group here takes Flask-Migrate's own options and hands its
-    subcommands over; app.extensions["migrate"] is built on first use, also for code
-    that calls flask_migrate.upgrade() directly.
-    """
-    app.extensions["migrate"] = _LazyMigrateConfig(app)
-
-    @click.group("db", cls=_LazyMigrateGroup)
-    @click.option(
-        "-d",
-        "--directory",
-        default=None,
-        help='Migration script directory (default is "migrations")',
-    )
-    @click.option(
-        "-x",
-        "--x-arg",
-        multiple=True,
-        help="Additional arguments consumed by custom env.py scripts",
-    )
-    @with_appcontext
-    def migration_commands(directory: str | None, x_arg: tuple[str, ...]) -> None:
-        """Perform database migrations."""
-        # As Flask-Migrate's own group: its commands read these.
-        g.directory = directory
-        g.x_arg = x_arg
-
-    migration_commands.app = app
-    app.cli.add_command(migration_commands)
-
-
-def _load_migrate(app: Flask) -> Any:
-    """Initialise Flask-Migrate for the app (once); return its config object."""
-    current = app.extensions.get("migrate")
-    if current is not None and not isinstance(current, _LazyMigrateConfig):
-        return current
-    from flask_migrate import Migrate
-
-    Migrate(
-        app,
-        db,
-        directory=str(app.root_path) + "/migrations",
-        render_as_batch=True,
-        compare_type=True,
-    )
-    return app.extensions["migrate"]
-
-
-class _LazyMigrateConfig:
-    """Stands for Flask-Migrate's config object until something reads it."""
-
-    def __init__(self, app: Flask) -> None:
-        self._app = app
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(_load_migrate(self._app), name)
-
-
-class _LazyMigrateGroup(click.Group):
-    """`flask db`: Flask-Migrate's subcommands, imported when the group is used."""
-
-    app: Flask
-
-    def _real(self) -> click.Group:
-        _load_migrate(self.app)
-        from flask_migrate.cli import db as real
-
-        return real
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return self._real().list_commands(ctx)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return self._real().get_command(ctx, cmd_name)
-
-
-def _keep_sqlite_files_private(app: Flask, database: str | None) -> None:
-    """Create the SQLite file readable by its owner only (0600), as the key files are.
-
-    SQLite creates the -wal and -shm files (and a rollback journal) with the mode of the
-    database file, so they follow it. Files left wider by an earlier start are narrowed.
-    """
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return  # in memory, or a URI whose file SQLite opens itself
-    path = Path(database)
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
-    except FileNotFoundError:
-        return  # no such directory: SQLite says so on the first connection
-    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        try:
-            if name.stat().st_mode & 0o077:
-                name.chmod(0o600)
-        except FileNotFoundError:
-            continue
-        except PermissionError:
-            app.logger.warning("%s is readable by others and cannot be narrowed to 0600", name)
-
-
-def _tune_sqlite(dbapi_connection: Any, _record: Any, *, synchronous: str = "FULL") -> None:
-    # WAL lets readers run while one writer writes; the busy timeout makes a
-    # second writer wait instead of failing; foreign keys are off by default.
-    # synchronous: see SQLITE_SYNCHRONOUS in config.py (checked there: FULL, EXTRA, NORMAL).
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA synchronous={synchronous}")
-    cursor.close()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -19,11 +20,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from blueprints.confirmation import confirmation_missing
 from blueprints.signin_session import (
     client_ip,
     current_session_id,
-    require_recent_sign_in,
     session_limits,
 )
 from extensions import db, limiter
@@ -47,6 +46,8 @@ from security.otp_settings import load_settings
 from security.redirects import safe_next
 from security.two_step import TwoStepError
 from web.connect_flow import ConnectScreen, new_codes_page, run_connect, steps_view
+from web.guards import confirmed, guard, recent_sign_in, refuse, two_step_on
+from web.refusals import answer_refusal
 
 bp = Blueprint("mypage", __name__, url_prefix="/my")
 
@@ -104,17 +105,8 @@ def _render_security(password_form: PasswordChangeForm, status: int = 200) -> tu
     )
 
 
-def needs_recent_sign_in() -> Response | None:
-    """Send the user to re-enter the password when the last sign-in is too old."""
-    back = request.path if request.method == "GET" else url_for("mypage.security")
-    return require_recent_sign_in(back)
-
-
-def _two_step_switched_on() -> Response | None:
-    if load_settings().enabled:
-        return None
-    flash(message("otp.not_enabled_for_console"), "error")
-    return redirect(url_for("mypage.security"), code=303)
+def _security_url() -> str:
+    return url_for("mypage.security")
 
 
 @bp.route("/reauth", methods=["GET", "POST"])
@@ -140,18 +132,14 @@ def reauth() -> Response | tuple[str, int]:
     return render_template("mypage/reauth.html", form=form), status
 
 
+# Connecting a first device and replacing one ("My mobile device has changed") both need
+# a recent sign-in: a hijacked session must not bind the attacker's authenticator (OWASP
+# MFA cheat sheet). The forced connection at sign-in (/login/connect) follows the password
+# and is a different view. A POST comes back to this page, whose GET is harmless.
 @bp.route("/security/connect", methods=["GET", "POST"])
+@two_step_on(_security_url, key="otp.not_enabled_for_console")
+@recent_sign_in(lambda: url_for("mypage.connect"))
 def connect() -> ResponseReturnValue:
-    refusal = _two_step_switched_on()
-    if refusal is not None:
-        return refusal
-    # Connecting a first device and replacing one ("My mobile device has changed") both need
-    # a recent sign-in: a hijacked session must not bind the attacker's authenticator (OWASP
-    # MFA cheat sheet). The forced connection at sign-in (/login/connect) follows the password
-    # and is a different view. A POST comes back to this page, whose GET is harmless.
-    refusal = require_recent_sign_in(url_for("mypage.connect"))
-    if refusal is not None:
-        return refusal
     settings = load_settings()
     now = utcnow()
     return run_connect(_connect_screen(ConnectForm(), settings, now), settings=settings, now=now)
@@ -178,13 +166,9 @@ def _connect_screen(form: ConnectForm, settings: OtpSettings, now: datetime) -> 
 
 
 @bp.route("/security/disable", methods=["POST"])
-def disable_two_step() -> Response:
-    if confirmation_missing():
-        flash(message("otp.confirm_needed"), "error")
-        return redirect(url_for("mypage.security"), code=303)
-    refusal = needs_recent_sign_in()
-    if refusal is not None:
-        return refusal
+@confirmed(_security_url)
+@recent_sign_in(_security_url)
+def disable_two_step() -> ResponseReturnValue:
     try:
         two_step.disable(
             current_user,
@@ -196,45 +180,38 @@ def disable_two_step() -> Response:
             keep_session_id=current_session_id(),
         )
     except TwoStepError as error:
-        db.session.commit()  # the refusal is on record
-        if error.key == "otp.mandatory_no_disable":
-            abort(403, description=error.text)
-        flash(error.text, "error")
-        return redirect(url_for("mypage.security"), code=303)
+        return answer_refusal(error, back=_security_url())
     db.session.commit()
     flash(message("otp.disabled_forever"), "success")
-    return redirect(url_for("mypage.security"), code=303)
+    return redirect(_security_url(), code=303)
 
 
 @bp.route("/security/enable", methods=["POST"])
-def enable_two_step() -> Response:
+def enable_two_step() -> ResponseReturnValue:
     try:
         two_step.enable(current_user, now=utcnow(), actor=current_user, ip=client_ip())
     except TwoStepError as error:
-        db.session.rollback()
-        flash(error.text, "error")
-        return redirect(url_for("mypage.security"), code=303)
+        return answer_refusal(error, back=_security_url())
     db.session.commit()
     flash(message("otp.reenabled"), "success")
-    return redirect(url_for("mypage.security"), code=303)
+    return redirect(_security_url(), code=303)
+
+
+def _recovery_codes_refusal(_view_args: dict[str, Any]) -> ResponseReturnValue | None:
+    """Refuse the recovery codes page where the settings or a missing device make it moot."""
+    if not load_settings().allow_recovery_codes:
+        return refuse("otp.recovery_not_allowed", _security_url())
+    if two_step.device_of(current_user.id) is None:
+        return refuse("otp.no_device", _security_url())
+    return None
 
 
 @bp.route("/security/recovery-codes", methods=["GET", "POST"])
-def recovery_codes() -> Response | tuple[str, int]:
-    settings = load_settings()
-    if not settings.allow_recovery_codes:
-        flash(message("otp.recovery_not_allowed"), "error")
-        return redirect(url_for("mypage.security"), code=303)
-    if two_step.device_of(current_user.id) is None:
-        flash(message("otp.no_device"), "error")
-        return redirect(url_for("mypage.security"), code=303)
+@guard(_recovery_codes_refusal)
+@confirmed(lambda: url_for("mypage.recovery_codes"))
+@recent_sign_in(_security_url, post_only=True)
+def recovery_codes() -> ResponseReturnValue:
     if request.method == "POST":
-        if confirmation_missing():
-            flash(message("otp.confirm_needed"), "error")
-            return redirect(url_for("mypage.recovery_codes"), code=303)
-        refusal = needs_recent_sign_in()
-        if refusal is not None:
-            return refusal
         now = utcnow()
         codes = recovery_code_store.generate_recovery_codes(
             current_user, now=now, actor=current_user, ip=client_ip()
@@ -243,16 +220,16 @@ def recovery_codes() -> Response | tuple[str, int]:
         return new_codes_page(
             current_user,
             codes,
-            issuer=settings.issuer,
+            issuer=load_settings().issuer,
             now=now,
-            continue_url=url_for("mypage.security"),
+            continue_url=_security_url(),
         )
     return render_template(
         "mypage/recovery_codes.html",
         rows=recovery_code_store.recovery_code_rows(current_user.id),
         left=recovery_code_store.recovery_codes_left(current_user.id),
         action=url_for("mypage.recovery_codes"),
-        back=url_for("mypage.security"),
+        back=_security_url(),
     ), 200
 
 

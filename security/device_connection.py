@@ -52,7 +52,7 @@ class AlreadyConnected(TwoStepError):
     """The connection already stored its device (the form was sent twice)."""
 
     def __init__(self) -> None:
-        super().__init__("otp.already_connected")
+        super().__init__("otp.already_connected", status=409)
 
 
 @dataclass(frozen=True)

@@ -779,13 +779,24 @@ def message(key: str, **values: object) -> str:
 
 
 class Refusal(ValueError):
-    """A domain rule said no; `key` is the catalog key, `field` the form field it belongs to."""
+    """A domain rule said no; `key` is the catalog key, `field` the form field it belongs to.
 
-    def __init__(self, key: str, field: str | None = None, **values: object) -> None:
+    `status` is the HTTP status that answers it, set where the rule is: 400 for bad input
+    (the default), 403 for what the person may not do whatever the input, 409 for a state
+    that does not allow it (no device, already connected).
+    """
+
+    status: int = 400
+
+    def __init__(
+        self, key: str, field: str | None = None, *, status: int | None = None, **values: object
+    ) -> None:
         super().__init__(key)
         self.key = key
         self.field = field
         self.values = values
+        if status is not None:
+            self.status = status
 
     @property
     def text(self) -> str:

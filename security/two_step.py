@@ -168,7 +168,7 @@ def secret_of(device: OtpDevice) -> bytes:
     try:
         return keys.secret_box().decrypt(device.secret_encrypted)
     except SecretBoxError:
-        raise TwoStepError("otp.secret_unreadable") from None
+        raise TwoStepError("otp.secret_unreadable", status=409) from None
 
 
 def normalize_or_refuse(text: str, digits: int, field: str) -> str:
@@ -192,7 +192,7 @@ def remove_device_data(user_id: int) -> None:
 def _require_device(user: User) -> OtpDevice:
     device = device_of(user.id)
     if device is None:
-        raise TwoStepError("otp.no_device")
+        raise TwoStepError("otp.no_device", status=409)
     return device
 
 
@@ -258,7 +258,8 @@ def _refuse_own_mandatory(
         details={"reason": "own mandatory two-step"},
     )
     raise TwoStepError(
-        "otp.mandatory_no_disable" if event_type == events.OTP_DISABLED else "otp.own_mandatory"
+        "otp.mandatory_no_disable" if event_type == events.OTP_DISABLED else "otp.own_mandatory",
+        status=403,
     )
 
 

@@ -69,33 +69,33 @@ def _csv_row(event: Event) -> list[str]:
     ]
 
 
+def _csv_chunks(filters: dict[str, object]) -> Iterator[str]:
+    """Yield the CSV of the matching events page by page, so a long log is never held whole."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    page_number = 1
+    while True:
+        page = list_queries.search_events(
+            **filters,
+            page=page_number,
+            per_page=500,  # type: ignore[arg-type]
+        )
+        for event in page.items:
+            writer.writerow(_csv_row(event))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if not page.has_next:
+            break
+        page_number += 1
+
+
 @bp.route("/events.csv")
 def events_csv() -> Response:
     form, valid = _filter_form()
-    filters = _filters(form) if valid else {}
-
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        page_number = 1
-        while True:
-            page = list_queries.search_events(
-                **filters,
-                page=page_number,
-                per_page=500,  # type: ignore[arg-type]
-            )
-            for event in page.items:
-                writer.writerow(_csv_row(event))
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            if not page.has_next:
-                break
-            page_number += 1
-
     return Response(
-        stream_with_context(generate()),
+        stream_with_context(_csv_chunks(_filters(form) if valid else {})),
         mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=events.csv"},
     )

@@ -22,6 +22,7 @@ from security.form_layouts.layout import FormLayout, TabLayout
 from security.form_layouts.storage import resolved_layout
 from security.messages import message
 from security.otp_settings import (
+    Parameters,
     SettingsError,
     current_parameters,
     load_settings,
@@ -91,7 +92,14 @@ def otp_settings() -> Response | tuple[str, int]:
         form = OtpParametersForm(formdata=None)
         form.fill(stored)
         return _render(form, layout, active_tab, 200)
+    active_tab = PARAMETERS_TAB if layout.tab(PARAMETERS_TAB) else active_tab
+    return _save_parameters(stored, layout, active_tab)
 
+
+def _save_parameters(
+    stored: Parameters, layout: FormLayout, active_tab: str
+) -> Response | tuple[str, int]:
+    """Save the Parameters tab; show it again with the messages when something is wrong."""
     form = OtpParametersForm()
     form.mandatory_groups.choices = [(group.id, group.name) for group in list_queries.all_groups()]
     form.validate_on_submit()
@@ -101,7 +109,6 @@ def otp_settings() -> Response | tuple[str, int]:
     for name in hidden:
         if name in form:
             form[name].errors = []
-    active_tab = PARAMETERS_TAB if layout.tab(PARAMETERS_TAB) else active_tab
     if any(field.errors for field in form):
         return _render(form, layout, active_tab, 400)
     # The Parameters decide who must use two-step and how hard guessing is: a session left

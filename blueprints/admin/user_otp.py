@@ -8,9 +8,11 @@ except for the refusal events the domain records on purpose, which are committed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, time
-from typing import Any
+from functools import wraps
+from typing import Any, cast
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -19,7 +21,6 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from blueprints.admin import bp, requires_right
-from blueprints.confirmation import confirmation_missing
 from blueprints.signin_session import client_ip, current_session_id, require_recent_sign_in
 from extensions import db
 from forms.auth import SubmitOnlyForm
@@ -37,6 +38,8 @@ from security.messages import message
 from security.otp_settings import load_settings
 from security.two_step import TwoStepError
 from web.connect_flow import ConnectScreen, new_codes_page, run_connect, steps_view
+from web.guards import ViewFunc, confirmed, guard, recent_sign_in, refuse, two_step_on
+from web.refusals import answer_refusal
 
 SOURCES = ("mobile", "hardware")
 KINDS = ("totp", "hotp")
@@ -71,25 +74,29 @@ def _back(user: User) -> Response:
     return redirect(tab_url(user), code=303)
 
 
-def _refuse(user: User, key: str, **values: object) -> Response:
-    db.session.rollback()
-    flash(message(key, **values), "error")
-    return _back(user)
+def target_user(view: ViewFunc) -> ViewFunc:
+    """Give the view the user of the URL's `user_id` that the current person may manage."""
+
+    @wraps(view)
+    def with_user(user_id: int) -> ResponseReturnValue:
+        return view(user=_user_or_404(user_id))
+
+    return cast(ViewFunc, with_user)
 
 
-def _refuse_when_off(user: User) -> Response | None:
-    """Offer no control while two-step authentication is off for the whole console."""
-    if load_settings().enabled:
-        return None
-    return _refuse(user, "otp.off_for_console")
+def acts_on_user(*, recent: bool = False, confirm: bool = False) -> Callable[[ViewFunc], ViewFunc]:
+    """Guard a view of the tab: the target user, then for a change (POST) two-step on,
+    and as asked a recent sign-in and the "I understand" tick, each refused back to the tab.
+    """
 
+    def decorate(view: ViewFunc) -> ViewFunc:
+        if confirm:
+            view = confirmed(tab_url)(view)
+        if recent:
+            view = recent_sign_in(tab_url, post_only=True)(view)
+        return target_user(two_step_on(tab_url, post_only=True)(view))
 
-def _guard(user: User, *, recent: bool = False) -> Response | None:
-    """Refuse while two-step is off; for sensitive actions, ask for a recent sign-in."""
-    refusal = _refuse_when_off(user)
-    if refusal is None and recent:
-        refusal = require_recent_sign_in(tab_url(user))
-    return refusal
+    return decorate
 
 
 def otp_tab_context(user: User, **forms: FlaskForm) -> dict[str, Any]:
@@ -135,16 +142,12 @@ def _tab_page(user: User, status: int, **forms: FlaskForm) -> tuple[str, int]:
     ), status
 
 
-def _form_refusal(
-    user: User, error: TwoStepError, name: str, form: FlaskForm
-) -> Response | tuple[str, int]:
-    """Put a domain refusal next to its field, or flash it when it belongs to no field."""
-    db.session.rollback()
-    if error.field and error.field in form:
-        form[error.field].errors = [error.text]
-        return _tab_page(user, 400, **{name: form})
-    flash(error.text, "error")
-    return _back(user)
+def _refused(user: User, error: TwoStepError, **forms: FlaskForm) -> ResponseReturnValue:
+    """Answer a refusal: 403, its sentence next to the field of the form sent, or a flash."""
+    form = next(iter(forms.values()), None)
+    return answer_refusal(
+        error, back=tab_url(user), form=form, page=lambda: _tab_page(user, 400, **forms)
+    )
 
 
 # --- the tab on its own page (holders of the right who are not administrators) -------------
@@ -152,8 +155,8 @@ def _form_refusal(
 
 @bp.route("/users/<int:user_id>/otp")
 @requires_right("manage_otp")
-def user_otp(user_id: int) -> tuple[str, int]:
-    user = _user_or_404(user_id)
+@acts_on_user()
+def user_otp(user: User) -> tuple[str, int]:
     return _tab_page(user, 200)
 
 
@@ -162,17 +165,16 @@ def user_otp(user_id: int) -> tuple[str, int]:
 
 @bp.route("/users/<int:user_id>/otp/connect", methods=["GET", "POST"])
 @requires_right("manage_otp")
-def user_otp_connect(user_id: int) -> ResponseReturnValue:
-    user = _user_or_404(user_id)
+@acts_on_user(recent=True)
+def user_otp_connect(user: User) -> ResponseReturnValue:
     settings = load_settings()
     # Connecting a device for someone, first or replacing, needs a recent sign-in, as on
-    # My page: a stale session must not bind an attacker's authenticator to a user.
-    if request.method == "GET":
-        refusal = require_recent_sign_in(request.full_path) if settings.enabled else None
-    else:
-        refusal = _guard(user, recent=True)
-    if refusal is not None:
-        return refusal
+    # My page: a stale session must not bind an attacker's authenticator to a user. The
+    # page (GET) asks already, and comes back to the option chosen.
+    if request.method == "GET" and settings.enabled:
+        refusal = require_recent_sign_in(request.full_path)
+        if refusal is not None:
+            return refusal
     now = utcnow()
     screen = _connect_screen(user, AdminConnectForm(), settings, now)
     return run_connect(screen, settings=settings, now=now)
@@ -270,29 +272,14 @@ def _secret_read_as(form: AdminConnectForm) -> str:
 
 # --- the other actions ---------------------------------------------------------------------
 
-# Refusals of a change to one's own mandatory two-step: forbidden whatever one's rights.
-OWN_MANDATORY_REFUSALS = frozenset({"otp.mandatory_no_disable", "otp.own_mandatory"})
-
-
-def _forbid_own_mandatory(error: TwoStepError) -> None:
-    """Answer 403 to a change of one's own mandatory two-step, keeping the refusal on record."""
-    if error.key in OWN_MANDATORY_REFUSALS:
-        db.session.commit()
-        abort(403, description=error.text)
-
 
 @bp.route("/users/<int:user_id>/otp/disable", methods=["POST"])
 @requires_right("manage_otp")
-def user_otp_disable(user_id: int) -> Response | tuple[str, int]:
-    user = _user_or_404(user_id)
-    refusal = _guard(user, recent=True)
-    if refusal is not None:
-        return refusal
+@acts_on_user(recent=True, confirm=True)
+def user_otp_disable(user: User) -> ResponseReturnValue:
     form = DaysForm()
     if not form.validate_on_submit():
         return _tab_page(user, 400, disable_form=form)
-    if confirmation_missing():
-        return _refuse(user, "otp.confirm_needed")
     try:
         until = two_step.disable(
             user,
@@ -304,8 +291,7 @@ def user_otp_disable(user_id: int) -> Response | tuple[str, int]:
             keep_session_id=current_session_id(),
         )
     except TwoStepError as error:
-        _forbid_own_mandatory(error)
-        return _form_refusal(user, error, "disable_form", form)
+        return _refused(user, error, disable_form=form)
     db.session.commit()
     if until is None:
         flash(message("otp.disabled_forever"), "success")
@@ -316,15 +302,12 @@ def user_otp_disable(user_id: int) -> Response | tuple[str, int]:
 
 @bp.route("/users/<int:user_id>/otp/enable", methods=["POST"])
 @requires_right("manage_otp")
-def user_otp_enable(user_id: int) -> Response:
-    user = _user_or_404(user_id)
-    refusal = _guard(user)
-    if refusal is not None:
-        return refusal
+@acts_on_user()
+def user_otp_enable(user: User) -> ResponseReturnValue:
     try:
         two_step.enable(user, now=utcnow(), actor=current_user, ip=client_ip())
     except TwoStepError as error:
-        return _refuse(user, error.key, **error.values)
+        return _refused(user, error)
     db.session.commit()
     flash(message("otp.reenabled"), "success")
     return _back(user)
@@ -332,11 +315,8 @@ def user_otp_enable(user_id: int) -> Response:
 
 @bp.route("/users/<int:user_id>/otp/sync", methods=["POST"])
 @requires_right("manage_otp")
-def user_otp_sync(user_id: int) -> Response | tuple[str, int]:
-    user = _user_or_404(user_id)
-    refusal = _guard(user)
-    if refusal is not None:
-        return refusal
+@acts_on_user()
+def user_otp_sync(user: User) -> ResponseReturnValue:
     form = SyncForm()
     if not form.validate_on_submit():
         return _tab_page(user, 400, sync_form=form)
@@ -350,7 +330,7 @@ def user_otp_sync(user_id: int) -> Response | tuple[str, int]:
             ip=client_ip(),
         )
     except TwoStepError as error:
-        return _form_refusal(user, error, "sync_form", form)
+        return _refused(user, error, sync_form=form)
     db.session.commit()
     text = message("otp.synchronized")
     if device.kind == "totp":
@@ -361,11 +341,8 @@ def user_otp_sync(user_id: int) -> Response | tuple[str, int]:
 
 @bp.route("/users/<int:user_id>/otp/defer", methods=["POST"])
 @requires_right("manage_otp")
-def user_otp_defer(user_id: int) -> Response | tuple[str, int]:
-    user = _user_or_404(user_id)
-    refusal = _guard(user)
-    if refusal is not None:
-        return refusal
+@acts_on_user()
+def user_otp_defer(user: User) -> ResponseReturnValue:
     form = DaysForm()
     if not form.validate_on_submit():
         return _tab_page(user, 400, defer_form=form)
@@ -374,8 +351,7 @@ def user_otp_defer(user_id: int) -> Response | tuple[str, int]:
             user, int(form.days.data or 0), now=utcnow(), actor=current_user, ip=client_ip()
         )
     except TwoStepError as error:
-        _forbid_own_mandatory(error)
-        return _form_refusal(user, error, "defer_form", form)
+        return _refused(user, error, defer_form=form)
     db.session.commit()
     flash(
         message("otp.grace_extended", deadline=deadline.strftime("%Y-%m-%d %H:%M UTC")), "success"
@@ -385,11 +361,8 @@ def user_otp_defer(user_id: int) -> Response | tuple[str, int]:
 
 @bp.route("/users/<int:user_id>/otp/exempt", methods=["POST"])
 @requires_right("manage_otp")
-def user_otp_exempt(user_id: int) -> Response | tuple[str, int]:
-    user = _user_or_404(user_id)
-    refusal = _guard(user)
-    if refusal is not None:
-        return refusal
+@acts_on_user()
+def user_otp_exempt(user: User) -> ResponseReturnValue:
     form = ExemptForm()
     if not form.validate_on_submit():
         return _tab_page(user, 400, exempt_form=form)
@@ -398,8 +371,7 @@ def user_otp_exempt(user_id: int) -> Response | tuple[str, int]:
     try:
         two_step.exempt(user, until, now=utcnow(), actor=current_user, ip=client_ip())
     except TwoStepError as error:
-        _forbid_own_mandatory(error)
-        return _form_refusal(user, error, "exempt_form", form)
+        return _refused(user, error, exempt_form=form)
     db.session.commit()
     if until is None:
         flash(message("otp.exemption_ended"), "success")
@@ -410,11 +382,8 @@ def user_otp_exempt(user_id: int) -> Response | tuple[str, int]:
 
 @bp.route("/users/<int:user_id>/otp/unlock", methods=["POST"])
 @requires_right("manage_otp")
-def user_otp_unlock(user_id: int) -> Response:
-    user = _user_or_404(user_id)
-    refusal = _guard(user)
-    if refusal is not None:
-        return refusal
+@acts_on_user()
+def user_otp_unlock(user: User) -> ResponseReturnValue:
     two_step.unlock(user, now=utcnow(), actor=current_user, ip=client_ip())
     db.session.commit()
     flash(message("otp.unlocked"), "success")
@@ -423,13 +392,8 @@ def user_otp_unlock(user_id: int) -> Response:
 
 @bp.route("/users/<int:user_id>/otp/delete", methods=["POST"])
 @requires_right("manage_otp")
-def user_otp_delete(user_id: int) -> Response:
-    user = _user_or_404(user_id)
-    refusal = _guard(user, recent=True)
-    if refusal is not None:
-        return refusal
-    if confirmation_missing():
-        return _refuse(user, "otp.confirm_needed")
+@acts_on_user(recent=True, confirm=True)
+def user_otp_delete(user: User) -> ResponseReturnValue:
     try:
         two_step.remove_device(
             user,
@@ -439,8 +403,7 @@ def user_otp_delete(user_id: int) -> Response:
             keep_session_id=current_session_id(),
         )
     except TwoStepError as error:
-        _forbid_own_mandatory(error)
-        return _refuse(user, error.key, **error.values)
+        return _refused(user, error)
     db.session.commit()
     flash(message("otp.deleted"), "success")
     return _back(user)
@@ -448,38 +411,37 @@ def user_otp_delete(user_id: int) -> Response:
 
 @bp.route("/users/<int:user_id>/otp/forget-computers", methods=["POST"])
 @requires_right("manage_otp")
-def user_otp_forget_computers(user_id: int) -> Response:
-    user = _user_or_404(user_id)
-    refusal = _guard(user)
-    if refusal is not None:
-        return refusal
+@acts_on_user()
+def user_otp_forget_computers(user: User) -> ResponseReturnValue:
     remembered_computers.forget_computers(user, now=utcnow(), actor=current_user, ip=client_ip())
     db.session.commit()
     flash(message("otp.computers_forgotten"), "success")
     return _back(user)
 
 
+def _recovery_codes_url(user: User) -> str:
+    return url_for("admin.user_recovery_codes", user_id=user.id)
+
+
+def _new_codes_refusal(view_args: dict[str, Any]) -> ResponseReturnValue | None:
+    """Refuse new recovery codes where the settings or a missing device do not allow them."""
+    user = view_args["user"]
+    if not load_settings().allow_recovery_codes:
+        return refuse("otp.recovery_not_allowed", tab_url(user))
+    if two_step.device_of(user.id) is None:
+        return refuse("otp.no_device", tab_url(user))
+    return None
+
+
 @bp.route("/users/<int:user_id>/recovery-codes", methods=["GET", "POST"])
 @requires_right("manage_otp")
-def user_recovery_codes(user_id: int) -> Response | tuple[str, int]:
-    user = _user_or_404(user_id)
+@acts_on_user()
+@guard(_new_codes_refusal, post_only=True)
+@confirmed(_recovery_codes_url)
+@recent_sign_in(_recovery_codes_url, post_only=True)
+def user_recovery_codes(user: User) -> ResponseReturnValue:
     settings = load_settings()
-    has_device = two_step.device_of(user.id) is not None
     if request.method == "POST":
-        refusal = _refuse_when_off(user)
-        if refusal is not None:
-            return refusal
-        if not settings.allow_recovery_codes:
-            return _refuse(user, "otp.recovery_not_allowed")
-        if not has_device:
-            return _refuse(user, "otp.no_device")
-        if confirmation_missing():
-            db.session.rollback()
-            flash(message("otp.confirm_needed"), "error")
-            return redirect(url_for("admin.user_recovery_codes", user_id=user.id), code=303)
-        refusal = require_recent_sign_in(url_for("admin.user_recovery_codes", user_id=user.id))
-        if refusal is not None:
-            return refusal
         now = utcnow()
         codes = recovery_code_store.generate_recovery_codes(
             user, now=now, actor=current_user, ip=client_ip()
@@ -493,7 +455,7 @@ def user_recovery_codes(user_id: int) -> Response | tuple[str, int]:
         user=user,
         enabled=settings.enabled,
         allowed=settings.allow_recovery_codes,
-        has_device=has_device,
+        has_device=two_step.device_of(user.id) is not None,
         rows=recovery_code_store.recovery_code_rows(user.id),
         left=recovery_code_store.recovery_codes_left(user.id),
         back=tab_url(user),

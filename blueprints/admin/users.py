@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from werkzeug.wrappers import Response
 
 from blueprints.admin import bp, requires_right, user_otp
 from blueprints.signin_session import client_ip, require_recent_sign_in
@@ -99,120 +103,34 @@ def _grants_rights(group_ids: list[int]) -> bool:
     )
 
 
-@bp.route("/users/new", methods=["GET", "POST"])
-def new_user() -> Response | tuple[str, int]:
-    form = UserForm()
-    form.groups.choices = _group_choices()
-    # A new user needs a password, whatever the layout hides.
-    layout = _user_layout().revealing(("password", "password_confirm"))
+def _active_tab(layout: FormLayout) -> str:
     active_tab = request.args.get("tab", "main")
-    if layout.tab(active_tab) is None:
-        active_tab = layout.tabs[0].id
-    if request.method == "GET":
-        form.groups.data = []
-    else:
-        _keep_hidden_fields(form, layout, None)
-    if form.validate_on_submit():
-        if _grants_rights(form.groups.data or []):
-            refusal = require_recent_sign_in(url_for("admin.new_user", tab=active_tab))
-            if refusal is not None:
-                return refusal
-        if not form.password.data:
-            form.password.errors = [message("form.required")]
-        else:
-            try:
-                user = accounts.create_user(
-                    form.login.data or "",
-                    form.password.data,
-                    now=utcnow(),
-                    profile=_profile(form),
-                    group_ids=form.groups.data or [],
-                    active=bool(form.active.data),
-                    actor=current_user,
-                    ip=client_ip(),
-                )
-            except AccountError as error:
-                db.session.rollback()
-                _apply_errors(form, error)
-            else:
-                db.session.commit()
-                flash(message("user.created", login=user.login), "success")
-                return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "admin/user_edit.html",
-        form=form,
-        user=None,
-        layout=layout,
-        active_tab=active_tab,
-        events_page=None,
-        otp_unavailable=message("layout.otp_after_save"),
-    ), status
+    return active_tab if layout.tab(active_tab) is not None else layout.tabs[0].id
 
 
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@requires_right("manage_otp")
-def edit_user(user_id: int) -> Response | tuple[str, int]:
-    if not current_user.is_admin:
-        # Holders of "Manage one-time passwords" see only the two-step tab, on its own page.
-        if request.method == "GET" and request.args.get("tab") == "otp":
-            return redirect(url_for("admin.user_otp", user_id=user_id), code=303)
-        abort(403)
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    layout = _user_layout()
-    active_tab = request.args.get("tab", "main")
-    if layout.tab(active_tab) is None:
-        active_tab = layout.tabs[0].id
+def _user_form(user: User | None, layout: FormLayout) -> UserForm:
+    """The profile form: the stored values to show (GET), or what was sent (POST)."""
     form = UserForm(obj=user if request.method == "GET" else None)
     form.groups.choices = _group_choices()
     if request.method == "GET":
-        form.groups.data = [group.id for group in user.groups]
+        form.groups.data = [group.id for group in user.groups] if user else []
         form.password.data = ""
     else:
         _keep_hidden_fields(form, layout, user)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            if form.password.data or _groups_change(user, form.groups.data or []):
-                refusal = require_recent_sign_in(
-                    url_for("admin.edit_user", user_id=user_id, tab=active_tab)
-                )
-                if refusal is not None:
-                    return refusal
-            try:
-                changed = accounts.update_user(
-                    user,
-                    now=utcnow(),
-                    actor=current_user,
-                    ip=client_ip(),
-                    login=form.login.data or "",
-                    profile=_profile(form),
-                    active=bool(form.active.data),
-                    group_ids=form.groups.data or [],
-                    new_password=form.password.data or "",
-                )
-            except AccountError as error:
-                db.session.rollback()
-                user = db.session.get(User, user_id)
-                _apply_errors(form, error)
-            else:
-                db.session.commit()
-                flash(message("user.saved" if changed else "user.unchanged"), "success")
-                return redirect(
-                    url_for("admin.edit_user", user_id=user_id, tab=active_tab), code=303
-                )
-        status = 400
-    events_page = (
-        list_queries.search_events(
-            subject_id=user_id,
+    return form
+
+
+def _user_page(
+    form: UserForm, user: User | None, layout: FormLayout, active_tab: str, status: int
+) -> tuple[str, int]:
+    """Show the tabbed profile form (of a new user when `user` is None)."""
+    events_page = None
+    if user is not None and active_tab == "events":
+        events_page = list_queries.search_events(
+            subject_id=user.id,
             page=int_arg(request.args, "events_page", 1, high=MAX_PAGE),
             per_page=20,
         )
-        if active_tab == "events"
-        else None
-    )
     return render_template(
         "admin/user_edit.html",
         form=form,
@@ -220,5 +138,111 @@ def edit_user(user_id: int) -> Response | tuple[str, int]:
         layout=layout,
         active_tab=active_tab,
         events_page=events_page,
-        otp_tab=user_otp.otp_tab_context(user) if active_tab == "otp" else None,
+        otp_tab=user_otp.otp_tab_context(user) if user and active_tab == "otp" else None,
+        otp_unavailable=message("layout.otp_after_save") if user is None else None,
     ), status
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> ResponseReturnValue:
+    # A new user needs a password, whatever the layout hides.
+    layout = _user_layout().revealing(("password", "password_confirm"))
+    active_tab = _active_tab(layout)
+    form = _user_form(None, layout)
+    if form.validate_on_submit():
+        answer = _create_user(form, active_tab)
+        if answer is not None:
+            return answer
+    return _user_page(form, None, layout, active_tab, 400 if request.method == "POST" else 200)
+
+
+def _create_user(form: UserForm, active_tab: str) -> ResponseReturnValue | None:
+    """Create the user from a valid form; None when a rule refused it (said on the form)."""
+    if _grants_rights(form.groups.data or []):
+        refusal = require_recent_sign_in(url_for("admin.new_user", tab=active_tab))
+        if refusal is not None:
+            return refusal
+    if not form.password.data:
+        form.password.errors = [message("form.required")]
+        return None
+    try:
+        user = accounts.create_user(
+            form.login.data or "",
+            form.password.data,
+            now=utcnow(),
+            profile=_profile(form),
+            group_ids=form.groups.data or [],
+            active=bool(form.active.data),
+            actor=current_user,
+            ip=client_ip(),
+        )
+    except AccountError as error:
+        db.session.rollback()
+        _apply_errors(form, error)
+        return None
+    db.session.commit()
+    flash(message("user.created", login=user.login), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
+
+
+def profile_form_for_admins(view: Callable[..., ResponseReturnValue]) -> Any:
+    """Open the profile form to administrators; holders of "Manage one-time passwords"
+    see only the two-step tab, on its own page."""
+
+    @wraps(view)
+    def guarded(user_id: int) -> ResponseReturnValue:
+        if not current_user.is_admin:
+            if request.method == "GET" and request.args.get("tab") == "otp":
+                return redirect(url_for("admin.user_otp", user_id=user_id), code=303)
+            abort(403)
+        return view(user_id=user_id)
+
+    return guarded
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires_right("manage_otp")
+@profile_form_for_admins
+def edit_user(user_id: int) -> ResponseReturnValue:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    layout = _user_layout()
+    active_tab = _active_tab(layout)
+    form = _user_form(user, layout)
+    if request.method == "GET":
+        return _user_page(form, user, layout, active_tab, 200)
+    if form.validate_on_submit():
+        answer = _save_user(user, form, active_tab)
+        if answer is not None:
+            return answer
+        user = db.session.get(User, user_id)  # read again after the refusal's rollback
+    return _user_page(form, user, layout, active_tab, 400)
+
+
+def _save_user(user: User, form: UserForm, active_tab: str) -> ResponseReturnValue | None:
+    """Save a valid profile form; None when a rule refused it (said on the form)."""
+    back = url_for("admin.edit_user", user_id=user.id, tab=active_tab)
+    if form.password.data or _groups_change(user, form.groups.data or []):
+        refusal = require_recent_sign_in(back)
+        if refusal is not None:
+            return refusal
+    try:
+        changed = accounts.update_user(
+            user,
+            now=utcnow(),
+            actor=current_user,
+            ip=client_ip(),
+            login=form.login.data or "",
+            profile=_profile(form),
+            active=bool(form.active.data),
+            group_ids=form.groups.data or [],
+            new_password=form.password.data or "",
+        )
+    except AccountError as error:
+        db.session.rollback()
+        _apply_errors(form, error)
+        return None
+    db.session.commit()
+    flash(message("user.saved" if changed else "user.unchanged"), "success")
+    return redirect(back, code=303)

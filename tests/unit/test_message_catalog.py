@@ -22,15 +22,17 @@ from security.messages import MESSAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
-VIEW_SOURCES = sorted([*(ROOT / "blueprints").rglob("*.py"), *(ROOT / "forms").rglob("*.py")])
+VIEW_SOURCES = sorted(
+    path for folder in ("blueprints", "forms", "web") for path in (ROOT / folder).rglob("*.py")
+)
 SCRIPTS = sorted((ROOT / "static").glob("*.js"))
 # Where catalog keys are used: everything but the catalog itself and the tests.
 KEY_SOURCES = sorted(
     path
-    for folder in ("blueprints", "forms", "security", "models")
+    for folder in ("blueprints", "forms", "security", "models", "web")
     for path in (ROOT / folder).rglob("*.py")
     if path.name != "messages.py"
-) + [ROOT / "app.py", ROOT / "commands.py"]
+) + [ROOT / "app.py", ROOT / "db_setup.py", ROOT / "commands.py"]
 
 # Words that are the same in every language: protocol and algorithm names, the URI
 # scheme, time zone and file format names.
@@ -316,7 +318,9 @@ def _python_calls() -> Iterator[tuple[str, str, set[str] | None]]:
             first = node.args[0]
             if name in KEY_CALLS and isinstance(first, ast.Constant):
                 keywords = {kw.arg for kw in node.keywords}
-                names = None if None in keywords else {k for k in keywords if k} - {"field"}
+                names = (
+                    None if None in keywords else {k for k in keywords if k} - {"field", "status"}
+                )
                 yield path.name, str(first.value), names
 
 
