@@ -1,4 +1,4 @@
-"""Fixtures: one migrated database per run, a fresh app per test, users and sign-in helpers.
+"""Fixtures: one migrated database per run, a fresh app per test, users, two-step on.
 
 Set TEST_DATABASE_URL (postgresql+psycopg://…) and TEST_REDIS_URL (redis://…) to run
 the same suite on PostgreSQL with Redis-backed rate limits.
@@ -6,40 +6,27 @@ the same suite on PostgreSQL with Redis-backed rate limits.
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask, g, has_app_context
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
-DEFAULT_PASSWORD = "correct horse battery"
-
-# Cheap argon2id so the suite stays fast; production uses the library's defaults.
-BASE_SETTINGS: dict[str, Any] = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret-key-0123456789",
-    "WTF_CSRF_ENABLED": False,
-    "SESSION_COOKIE_SECURE": False,
-    "PASSWORD_ARGON2_TIME_COST": 1,
-    "PASSWORD_ARGON2_MEMORY_KIB": 8,
-    "PASSWORD_ARGON2_PARALLELISM": 1,
-    "RATELIMIT_STORAGE_URI": TEST_REDIS_URL or "memory://",
-}
-
-
-def _reset_postgres_schema(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+from tests.support import (
+    BASE_SETTINGS,
+    DEFAULT_PASSWORD,
+    RFC_SECRET,
+    TEST_DATABASE_URL,
+    Auth,
+    BrowserClient,
+    empty_database,
+    hotp_code,
+    reset_postgres_schema,
+    sign_in,
+    totp_code,
+)
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +43,7 @@ def database_url(instance_dir: str) -> str:
 
     url = TEST_DATABASE_URL or f"sqlite:///{instance_dir}/test.db"
     if url.startswith("postgresql"):
-        _reset_postgres_schema(url)
+        reset_postgres_schema(url)
     app = create_app(
         {**BASE_SETTINGS, "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance_dir}
     )
@@ -68,29 +55,6 @@ def database_url(instance_dir: str) -> str:
     return url
 
 
-def _empty_database(app: Flask) -> None:
-    from extensions import db
-    from models import ADMINISTRATORS_GROUP_ID, EMPLOYEES_GROUP_ID
-
-    db.session.remove()
-    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "groups"]
-    with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
-        connection.execute(
-            text("DELETE FROM groups WHERE id NOT IN (:a, :e)"),
-            {"a": ADMINISTRATORS_GROUP_ID, "e": EMPLOYEES_GROUP_ID},
-        )
-        connection.execute(
-            text("UPDATE groups SET is_admin = (id = :a), can_manage_otp = (id = :a)"),
-            {"a": ADMINISTRATORS_GROUP_ID},
-        )
-
-
 @pytest.fixture
 def app_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     """Settings for this test: the base ones, then any @pytest.mark.settings(...)."""
@@ -98,21 +62,6 @@ def app_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
     for marker in reversed(list(request.node.iter_markers("settings"))):
         settings.update(marker.kwargs)
     return settings
-
-
-class BrowserClient(FlaskClient):
-    """A test client whose every request starts with an empty `g`, as in production.
-
-    The app fixture keeps one app context open and each request reuses it, so
-    without this `g` (Flask-Login's cached user among others) would leak from one
-    request, and from one browser, to the next: a signed-out or copied cookie
-    would still look signed in.
-    """
-
-    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        if has_app_context():
-            vars(g._get_current_object()).clear()
-        return super().open(*args, **kwargs)
 
 
 @pytest.fixture
@@ -128,7 +77,7 @@ def app(database_url: str, instance_dir: str, app_settings: dict[str, Any]) -> I
     application = create_app(settings)
     application.test_client_class = BrowserClient
     with application.app_context():
-        _empty_database(application)
+        empty_database()
         # Redis counters outlive one test (the limiter is one object per process).
         from extensions import limiter
 
@@ -180,17 +129,6 @@ def make_user(app: Flask) -> Any:
     return make
 
 
-@dataclass
-class Auth:
-    client: FlaskClient
-
-    def login(self, login: str, password: str = DEFAULT_PASSWORD, **extra: str) -> Any:
-        return self.client.post("/login", data={"login": login, "password": password, **extra})
-
-    def logout(self) -> Any:
-        return self.client.post("/logout")
-
-
 @pytest.fixture
 def auth(client: FlaskClient) -> Auth:
     return Auth(client)
@@ -220,38 +158,19 @@ def employee_client(app: Flask, employee: Any) -> FlaskClient:
     return client
 
 
-CSRF_INPUT = re.compile(
-    r'name="csrf_token" type="hidden" value="([^"]+)"|'
-    r'type="hidden" name="csrf_token" value="([^"]+)"'
-)
+@pytest.fixture
+def manager_client(app: Flask, make_user: Any) -> FlaskClient:
+    """A member of a group with "Manage one-time passwords", who is not an administrator."""
+    from extensions import db
+    from models import Group
 
-
-def csrf_token_from(html: str) -> str:
-    """Return the first CSRF token in a page, as a browser would submit it."""
-    match = CSRF_INPUT.search(html)
-    assert match, "no csrf_token in the page"
-    return match.group(1) or match.group(2)
-
-
-# --- two-step helpers -------------------------------------------------------------------
-
-RFC_SECRET = b"12345678901234567890"
-
-
-def totp_code(secret: bytes = RFC_SECRET, at: Any = None, digits: int = 6) -> str:
-    """The TOTP code a phone would show at `at` (default: now)."""
-    from models import utcnow
-    from security import otp
-
-    params = otp.OtpParams(kind="totp", digits=digits)
-    return otp.code_at_counter(secret, params, otp.totp_step(params, at or utcnow()))
-
-
-def hotp_code(counter: int, secret: bytes = RFC_SECRET, digits: int = 6) -> str:
-    """The HOTP code for a counter value."""
-    from security import otp
-
-    return otp.code_at_counter(secret, otp.OtpParams(kind="hotp", digits=digits), counter)
+    group = Group(name="Help desk", can_manage_otp=True)
+    db.session.add(group)
+    db.session.commit()
+    make_user("helpdesk", group_ids=(group.id,))
+    client = app.test_client()
+    assert sign_in(client, "helpdesk").status_code == 303
+    return client
 
 
 @pytest.fixture
@@ -275,19 +194,23 @@ def two_step_on(app: Flask) -> Any:
 def connect_device(app: Flask) -> Any:
     """Connect a device with a known secret through the domain; return the recovery codes.
 
-    TOTP connects with the code of one minute ago, so that the current step is still
-    unspent; HOTP spends counters 0 and 1.
+    TOTP connects with the code of one minute before `now` (default: the clock's now),
+    so that the current step is still unspent; HOTP spends counters 0 and 1.
     """
-    from datetime import timedelta
-
     from extensions import db
     from models import utcnow
     from security import device_connection
     from security.otp_settings import load_settings
 
-    def connect(user: Any, kind: str = "totp", secret: bytes = RFC_SECRET) -> list[str]:
+    def connect(
+        user: Any,
+        kind: str = "totp",
+        secret: bytes = RFC_SECRET,
+        *,
+        now: datetime | None = None,
+    ) -> list[str]:
         settings = load_settings()
-        now = utcnow()
+        now = now or utcnow()
         connection = device_connection.new_connection(user, kind, secret=secret)
         if kind == "totp":
             earlier = now - timedelta(seconds=60)
@@ -315,16 +238,3 @@ def connect_device(app: Flask) -> Any:
         return connected.recovery_codes
 
     return connect
-
-
-def event_types(subject_login: str | None = None) -> list[str]:
-    """The types of the recorded events, oldest first (optionally for one subject)."""
-    from sqlalchemy import select
-
-    from extensions import db
-    from models import Event
-
-    statement = select(Event.type).order_by(Event.id)
-    if subject_login is not None:
-        statement = statement.where(Event.subject_login == subject_login)
-    return list(db.session.scalars(statement))

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from security.messages import message
-from tests.browser.pages import sign_in
+from tests.support.browser import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -31,7 +31,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from security.messages import message
-from tests.browser import pages
+from tests.support.browser import sign_in as fill_sign_in_form
 
 pytestmark = pytest.mark.browser
 
@@ -112,7 +112,7 @@ class Account:
 
 
 def enter_password(page: Page, login: str, password: str) -> None:
-    pages.sign_in(page, login, password)
+    fill_sign_in_form(page, login, password)
     expect(page).not_to_have_url(re.compile(r"/login(\?.*)?$"))
 
 

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import DEFAULT_PASSWORD, csrf_token_from
-from tests.system.conftest import (
+from security.messages import message
+from tests.support import DEFAULT_PASSWORD, csrf_token_from
+from tests.support.servers import (
     Browser,
     Server,
     assert_plain_unavailable,
@@ -73,8 +74,8 @@ def test_a_failing_user_loader_gives_the_plain_503_page(
     monkeypatch.setattr(sessions, "resolve_session", unreachable)
     response = client.get("/my/")
     assert response.status_code == 503
-    assert "Service unavailable" in response.text
-    assert "Traceback" not in response.text
+    assert message("error.title.503") in response.text
+    assert message("error.explanation.503") in response.text
     assert len(calls) == 1
     monkeypatch.undo()
     assert client.get("/my/").status_code == 200

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DEFAULT_PASSWORD, hotp_code, totp_code
-from tests.system.conftest import Browser, Server, needs_servers, server_environment, signed_in
+from tests.support import DEFAULT_PASSWORD, hotp_code, totp_code
+from tests.support.servers import Browser, Server, needs_servers, server_environment, signed_in
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, needs_servers]
 

@@ -8,7 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from web_support import Route, events_of, iter_routes, sign_in, snapshot
+
+from tests.support import Route, events_of, iter_routes, sign_in, snapshot
 
 # Pages anyone may open without signing in.
 PUBLIC_GETS = {"auth.login", "health.healthz"}

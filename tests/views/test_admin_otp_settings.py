@@ -7,32 +7,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from web_support import events_of, sign_in, snapshot
+
+from tests.support import events_of, otp_settings_form, sign_in, snapshot
 
 URL = "/admin/security/otp"
-
-
-def _valid(**changes: Any) -> dict[str, Any]:
-    """The stored defaults as a browser would post them, with some changes."""
-    data: dict[str, Any] = {
-        "default_type": "totp",
-        "totp_window": "1",
-        "hotp_window": "10",
-        "remember_days": "30",
-        "allow_recovery_codes": "y",
-        "mandatory_days": "10",
-        "mandatory_groups": ["1"],
-        "max_attempts": "5",
-        "lockout_minutes": "15",
-        "log_requests": "y",
-        "issuer": "Company portal",
-    }
-    for name, value in changes.items():
-        if value is None:
-            data.pop(name, None)
-        else:
-            data[name] = value
-    return data
 
 
 def _settings() -> Any:
@@ -126,7 +104,7 @@ def test_saving_parameters_records_what_changed(admin: Any, admin_client: Any) -
 
     response = admin_client.post(
         URL,
-        data=_valid(
+        data=otp_settings_form(
             default_type="hotp",
             hotp_window="20",
             mandatory="y",
@@ -160,7 +138,7 @@ def test_saving_parameters_records_what_changed(admin: Any, admin_client: Any) -
     # Saving the same values changes nothing and records nothing.
     again = admin_client.post(
         URL,
-        data=_valid(
+        data=otp_settings_form(
             default_type="hotp",
             hotp_window="20",
             mandatory="y",
@@ -186,13 +164,13 @@ def test_saving_parameters_records_what_changed(admin: Any, admin_client: Any) -
 )
 def test_range_edges(admin_client: Any, name: str, low: int, high: int) -> None:
     for good in (low, high):
-        response = admin_client.post(URL, data=_valid(**{name: str(good)}))
+        response = admin_client.post(URL, data=otp_settings_form(**{name: str(good)}))
         assert response.status_code == 303, (name, good)
         assert getattr(_settings(), name) == good
     kept = getattr(_settings(), name)
     for bad in (str(low - 1), str(high + 1), "abc", "", "1.5"):
         before = snapshot()
-        response = admin_client.post(URL, data=_valid(**{name: bad}))
+        response = admin_client.post(URL, data=otp_settings_form(**{name: bad}))
         assert response.status_code == 400, (name, bad)
         page = response.get_data(as_text=True)
         assert f'id="{name}-error"' in page, (name, bad)
@@ -218,7 +196,7 @@ def test_bad_input_is_refused_next_to_the_field(
     admin_client: Any, changes: dict[str, Any], field: str, text: str
 ) -> None:
     before = snapshot()
-    response = admin_client.post(URL, data=_valid(**changes))
+    response = admin_client.post(URL, data=otp_settings_form(**changes))
     assert response.status_code == 400
     page = html.unescape(response.get_data(as_text=True))
     assert f'id="{field}-error"' in page
@@ -252,7 +230,9 @@ def test_hidden_fields_keep_their_values(admin: Any, admin_client: Any) -> None:
     db.session.commit()
     page = admin_client.get(URL + "?tab=parameters").get_data(as_text=True)
     assert 'name="lockout_minutes"' not in page
-    response = admin_client.post(URL, data=_valid(lockout_minutes=None, max_attempts="7"))
+    response = admin_client.post(
+        URL, data=otp_settings_form(lockout_minutes=None, max_attempts="7")
+    )
     assert response.status_code == 303
     assert _settings().lockout_minutes == 15
     assert _settings().max_attempts == 7
@@ -263,7 +243,7 @@ def test_only_administrators(app: Flask, make_user: Any, employee_client: Any) -
     for client in (employee_client, manager):
         before = snapshot()
         assert client.get(URL).status_code == 403
-        assert client.post(URL, data=_valid(issuer="Evil")).status_code == 403
+        assert client.post(URL, data=otp_settings_form(issuer="Evil")).status_code == 403
         assert client.post(URL + "/enable").status_code == 403
         after = snapshot()
         assert {k: v for k, v in after.items() if k != "events"} == {
@@ -280,7 +260,7 @@ def test_switch_without_csrf_token_is_refused(app: Flask, admin: Any) -> None:
     assert sign_in(client, "admin").status_code == 303
     before = snapshot()
     assert client.post(URL + "/enable").status_code == 400
-    assert client.post(URL, data=_valid(issuer="Acme")).status_code == 400
+    assert client.post(URL, data=otp_settings_form(issuer="Acme")).status_code == 400
     assert snapshot() == before
     assert load_settings().enabled is False
 

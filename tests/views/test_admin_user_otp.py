@@ -11,18 +11,25 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
-from web_support import csrf_token_from, events_of, sign_in, snapshot
 
 from extensions import db
-from models import Group, OtpDevice, RecoveryCode, TwoStepAccount, UserSession, utcnow
+from models import OtpDevice, RecoveryCode, TwoStepAccount, UserSession, utcnow
 from security import recovery_code_store, remembered_computers, two_step
 from security.messages import message
-from tests.conftest import RFC_SECRET, hotp_code, totp_code
+from tests.support import (
+    CONNECTION_INPUT,
+    RFC_SECRET,
+    SECRET_SHOWN,
+    csrf_token_from,
+    events_of,
+    hotp_code,
+    sign_in,
+    snapshot,
+    totp_code,
+)
 
 RFC_HEX = "3132333435363738393031323334353637383930"
 RFC_BASE32 = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
-SECRET_SHOWN = re.compile(r'aria-label="Secret key"><code>([A-Z2-7 ]+)</code>')
-TOKEN_INPUT = re.compile(r'name="connection" value="([^"]+)"')
 RECOVERY_ITEM = re.compile(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>")
 
 
@@ -98,18 +105,6 @@ def _connect_hotp_token(client: Any, user: Any) -> None:
 @pytest.fixture
 def on(two_step_on: Any) -> Any:
     return two_step_on()
-
-
-@pytest.fixture
-def manager_client(app: Flask, make_user: Any) -> Any:
-    """A member of a group with "Manage one-time passwords", who is not an administrator."""
-    group = Group(name="Help desk", can_manage_otp=True)
-    db.session.add(group)
-    db.session.commit()
-    make_user("helpdesk", group_ids=(group.id,))
-    client = app.test_client()
-    assert sign_in(client, "helpdesk").status_code == 303
-    return client
 
 
 # --- the tab -----------------------------------------------------------------------------
@@ -288,7 +283,7 @@ def test_mobile_connection_from_the_admin_tab(
     assert "<svg" in page
     assert 'href="otpauth://totp/' in page and "employee" in page
     shown = SECRET_SHOWN.search(page)
-    token = TOKEN_INPUT.search(page)
+    token = CONNECTION_INPUT.search(page)
     assert shown and token
     secret = base64.b32decode(shown.group(1).replace(" ", ""))
     # A wrong code keeps the same secret on the page.
@@ -318,7 +313,7 @@ def test_a_connection_token_of_another_user_is_refused(
     on: Any, admin: Any, admin_client: Any, employee: Any
 ) -> None:
     page = _page(admin_client.get(_url(admin, "connect") + "?source=mobile&type=totp"))
-    token = TOKEN_INPUT.search(page)
+    token = CONNECTION_INPUT.search(page)
     shown = SECRET_SHOWN.search(page)
     assert token and shown
     secret = base64.b32decode(shown.group(1).replace(" ", ""))

@@ -8,17 +8,15 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
-from web_support import events_of, is_login_redirect, sign_in, snapshot
 
-PASSWORD = "correct horse battery"
-
-
-def _user(login: str) -> Any:
-    from extensions import db
-    from security.accounts import find_by_login
-
-    db.session.expire_all()
-    return find_by_login(login)
+from tests.support import (
+    events_of,
+    is_login_redirect,
+    post_new_user,
+    sign_in,
+    snapshot,
+    user_named,
+)
 
 
 def _group_ids(user: Any) -> list[int]:
@@ -28,12 +26,6 @@ def _group_ids(user: Any) -> list[int]:
 def _listed_ids(response: Any) -> list[int]:
     assert response.status_code == 200
     return [int(value) for value in re.findall(r'data-user-id="(\d+)"', response.get_data(True))]
-
-
-def _new_user(client: Any, login: str, **fields: Any) -> Any:
-    data = {"login": login, "password": PASSWORD, "password_confirm": PASSWORD, "active": "y"}
-    data.update(fields)
-    return client.post("/admin/users/new", data=data)
 
 
 def _edit(client: Any, user: Any, **fields: Any) -> Any:
@@ -53,11 +45,11 @@ def _edit(client: Any, user: Any, **fields: Any) -> Any:
 def test_create_a_user(admin: Any, admin_client: Any, app: Flask) -> None:
     from security.messages import message
 
-    response = _new_user(
+    response = post_new_user(
         admin_client, "Jane.Doe", email="jane@example.com", name="Jane", last_name="Doe"
     )
     assert response.status_code == 303
-    jane = _user("jane.doe")
+    jane = user_named("jane.doe")
     assert response.headers["Location"].startswith(f"/admin/users/{jane.id}")
     page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
     assert message("user.created", login="Jane.Doe") in page
@@ -75,10 +67,10 @@ def test_create_a_user(admin: Any, admin_client: Any, app: Flask) -> None:
 
 
 def test_every_user_is_in_employees(admin_client: Any) -> None:
-    assert _new_user(admin_client, "boss", groups=[1]).status_code == 303
-    assert _group_ids(_user("boss")) == [1, 2]
-    assert _new_user(admin_client, "blocked", active="").status_code == 303
-    blocked = _user("blocked")
+    assert post_new_user(admin_client, "boss", groups=[1]).status_code == 303
+    assert _group_ids(user_named("boss")) == [1, 2]
+    assert post_new_user(admin_client, "blocked", active="").status_code == 303
+    blocked = user_named("blocked")
     assert not blocked.active
     assert _group_ids(blocked) == [2]
 
@@ -87,7 +79,7 @@ def test_a_duplicate_login_is_refused_whatever_its_case(admin_client: Any, emplo
     from security.messages import message
 
     before = snapshot()
-    response = _new_user(admin_client, "EMPLOYEE")
+    response = post_new_user(admin_client, "EMPLOYEE")
     assert response.status_code == 400
     assert message("user.login_taken") in response.get_data(as_text=True)
     assert snapshot() == before
@@ -96,27 +88,27 @@ def test_a_duplicate_login_is_refused_whatever_its_case(admin_client: Any, emplo
 def test_the_passwords_must_match(admin_client: Any) -> None:
     from security.messages import message
 
-    response = _new_user(admin_client, "newbie", password_confirm="something different")
+    response = post_new_user(admin_client, "newbie", password_confirm="something different")
     assert response.status_code == 400
     assert message("user.passwords_differ") in response.get_data(as_text=True)
-    assert _user("newbie") is None
+    assert user_named("newbie") is None
 
 
 def test_a_new_user_needs_a_password(admin_client: Any) -> None:
     from security.messages import message
 
-    response = _new_user(admin_client, "newbie", password="", password_confirm="")
+    response = post_new_user(admin_client, "newbie", password="", password_confirm="")
     assert response.status_code == 400
     assert message("form.required") in response.get_data(as_text=True)
-    assert _user("newbie") is None
+    assert user_named("newbie") is None
 
 
 def test_rename_a_user(app: Flask, admin_client: Any, employee: Any) -> None:
     response = _edit(admin_client, employee, login="Employee.Two", name="Emma")
     assert response.status_code == 303
-    renamed = _user("employee.two")
+    renamed = user_named("employee.two")
     assert (renamed.id, renamed.login, renamed.name) == (employee.id, "Employee.Two", "Emma")
-    assert _user("employee") is None
+    assert user_named("employee") is None
     assert sign_in(app.test_client(), "EMPLOYEE.two").status_code == 303
     [event] = events_of("user_changed")
     assert "login" in event.details and "name" in event.details
@@ -135,7 +127,7 @@ def test_rename_to_a_taken_login_is_refused(
     assert snapshot() == before
     # The same login in another case is the user's own: allowed.
     assert _edit(admin_client, employee, login="EMPLOYEE").status_code == 303
-    assert _user("employee").login == "EMPLOYEE"
+    assert user_named("employee").login == "EMPLOYEE"
 
 
 def test_change_groups(admin_client: Any, employee: Any) -> None:
@@ -145,9 +137,9 @@ def test_change_groups(admin_client: Any, employee: Any) -> None:
     db.session.add(Group(id=3, name="Helpdesk", can_manage_otp=True))
     db.session.commit()
     assert _edit(admin_client, employee, groups=[3]).status_code == 303
-    assert _group_ids(_user("employee")) == [2, 3]
-    assert _edit(admin_client, _user("employee"), groups=[]).status_code == 303
-    assert _group_ids(_user("employee")) == [2]
+    assert _group_ids(user_named("employee")) == [2, 3]
+    assert _edit(admin_client, user_named("employee"), groups=[]).status_code == 303
+    assert _group_ids(user_named("employee")) == [2]
 
 
 def test_block_ends_the_sessions_and_unblock_lets_in_again(
@@ -157,11 +149,11 @@ def test_block_ends_the_sessions_and_unblock_lets_in_again(
     assert sign_in(browser, "employee").status_code == 303
     response = _edit(admin_client, employee, active="")
     assert response.status_code == 303
-    assert not _user("employee").active
+    assert not user_named("employee").active
     assert is_login_redirect(browser.get("/my/"))
     assert [event.subject_id for event in events_of("user_blocked")] == [employee.id]
     assert sign_in(app.test_client(), "employee").status_code == 200
-    assert _edit(admin_client, _user("employee"), active="y").status_code == 303
+    assert _edit(admin_client, user_named("employee"), active="y").status_code == 303
     assert events_of("user_unblocked")
     assert sign_in(app.test_client(), "employee").status_code == 303
 

@@ -12,7 +12,7 @@ from extensions import db
 from models import OtpDevice
 from security import keys
 from security.secret_box import load_or_create_keys
-from tests.conftest import event_types, totp_code
+from tests.support import event_types, totp_code
 
 
 def test_status_is_one_line(

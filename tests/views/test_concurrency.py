@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import DEFAULT_PASSWORD, hotp_code, totp_code
+from tests.support import DEFAULT_PASSWORD, hotp_code, totp_code
 
 SUBMISSIONS = 20
 

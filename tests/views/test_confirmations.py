@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import OtpDevice, RecoveryCode
 from security.messages import message
-from tests.conftest import Auth, totp_code
+from tests.support import Auth, totp_code
 
 
 def _signed_in(app: Flask) -> Any:

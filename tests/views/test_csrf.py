@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 from itsdangerous import TimestampSigner
 from sqlalchemy import select
-from web_support import (
+
+from tests.support import (
     csrf_token_from,
     iter_routes,
     session_cookie,

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from web_support import events_of
+
+from tests.support import events_of
 
 
 def _types(response: Any) -> list[str]:

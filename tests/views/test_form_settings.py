@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -15,67 +14,17 @@ from models import Event, SavedFormLayout, User, utcnow
 from security import events
 from security.form_layouts.arrangement import LABEL_MAX
 from security.messages import message
-from tests.conftest import Auth
+from tests.support import (
+    LAYOUT_DIALOG,
+    Auth,
+    DialogForm,
+    dialog_fields,
+    event_types,
+    key_of,
+    with_changes,
+)
 
-DIALOG = "/admin/form-settings/user_edit"
-
-
-class DialogForm(HTMLParser):
-    """Read the dialog's form as a browser would submit it (enabled, checked fields)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: list[tuple[str, str]] = []
-        self._in_form = False
-        self._select: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {key: value or "" for key, value in attrs}
-        if tag == "form" and "layout-dialog" in a.get("class", ""):
-            self._in_form = True
-        if not self._in_form or "disabled" in a:
-            return
-        if tag == "input" and a.get("name"):
-            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
-                return
-            self.fields.append((a["name"], a.get("value", "")))
-        elif tag == "select":
-            self._select = a.get("name")
-        elif tag == "option" and self._select and "selected" in a:
-            self.fields.append((self._select, a.get("value", "")))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._in_form = False
-        elif tag == "select":
-            self._select = None
-
-
-def dialog_fields(client: FlaskClient, url: str = DIALOG) -> dict[str, str]:
-    response = client.get(url)
-    assert response.status_code == 200
-    parser = DialogForm()
-    parser.feed(response.get_data(as_text=True))
-    return dict(parser.fields)
-
-
-def key_of(fields: dict[str, str], row_id: str, part: str) -> str:
-    """Return the name of `part` of the tab or field row with this id."""
-    name = next(name for name, value in fields.items() if name.endswith("-id") and value == row_id)
-    return name[: -len("id")] + part
-
-
-def with_changes(fields: dict[str, str], **changes: Any) -> dict[str, str]:
-    """Apply changes like hide_otp=..., written as {row_id: {part: value or None}}."""
-    data = dict(fields)
-    for row_id, parts in changes.items():
-        for part, value in parts.items():
-            name = key_of(fields, row_id, part)
-            if value is None:
-                data.pop(name, None)
-            else:
-                data[name] = value
-    return data
+DIALOG = LAYOUT_DIALOG
 
 
 def user_page(client: FlaskClient, user: Any, tab: str = "main") -> str:
@@ -90,10 +39,6 @@ def tab_strip(html: str) -> list[str]:
 
 def layout_rows() -> list[SavedFormLayout]:
     return list(db.session.scalars(db.select(SavedFormLayout)))
-
-
-def event_types() -> list[str]:
-    return [event.type for event in db.session.scalars(db.select(Event).order_by(Event.id))]
 
 
 @pytest.fixture
@@ -449,7 +394,7 @@ def test_unsafe_return_to_goes_to_the_form_home(admin_client: FlaskClient) -> No
 
 @pytest.mark.settings(WTF_CSRF_ENABLED=True)
 def test_posts_without_csrf_token_change_nothing(app: Any, make_user: Any) -> None:
-    from tests.conftest import csrf_token_from
+    from tests.support import csrf_token_from
 
     make_user("admin", admin=True)
     client = app.test_client()

@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from web_support import SESSION_COOKIE, sign_in
+
+from security.messages import message
+from tests.support import SESSION_COOKIE, sign_in
 
 
 def _directives(response: Any) -> dict[str, list[str]]:
@@ -88,14 +90,16 @@ def test_404_is_a_plain_page(client: Any) -> None:
     response = client.get("/no-such-page")
     assert response.status_code == 404
     page = response.get_data(as_text=True)
-    assert "Page not found" in page and "Traceback" not in page
+    assert message("error.title.404") in page
+    assert message("error.explanation.404") in page
 
 
 def test_405_is_a_plain_page(employee_client: Any) -> None:
     response = employee_client.get("/logout")
     assert response.status_code == 405
     page = response.get_data(as_text=True)
-    assert "Method not allowed" in page and "Traceback" not in page
+    assert message("error.title.405") in page
+    assert message("error.explanation.405") in page
 
 
 @pytest.mark.settings(PROPAGATE_EXCEPTIONS=False)
@@ -115,8 +119,9 @@ def test_500_is_a_plain_page_without_traceback(app: Flask, employee: Any) -> Non
     response = client.get("/explode")
     assert response.status_code == 500
     page = response.get_data(as_text=True)
-    assert "Something went wrong" in page
-    assert "secret internal detail" not in page and "Traceback" not in page
+    assert message("error.title.500") in page
+    assert message("error.explanation.500") in page
+    assert "secret internal detail" not in page
     assert "<!doctype html>" in page.lower()
     db.session.expire_all()
     assert db.session.get(User, employee.id).name == ""

@@ -9,7 +9,8 @@ from urllib.parse import quote, urlsplit
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from web_support import events_of, session_cookie, sign_in, strip_csrf
+
+from tests.support import events_of, session_cookie, sign_in, strip_csrf
 
 EVIL_NEXT = [
     "//evil.example",

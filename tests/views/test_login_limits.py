@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from web_support import DEFAULT_PASSWORD, snapshot
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from blueprints.login_limits import DEVICE_COOKIE
+from tests.support import DEFAULT_PASSWORD, snapshot
 
 OWNER_ADDRESS = "192.0.2.10"
 WRONG = "a wrong guess"
@@ -112,7 +112,7 @@ def test_the_device_cookie_is_set_when_the_sign_in_completes_and_is_guarded(
 def test_a_browser_that_finished_the_second_step_gets_past_a_strangers_flood(
     app: Flask, employee: Any, two_step_on: Any, connect_device: Any
 ) -> None:
-    from tests.conftest import totp_code
+    from tests.support import totp_code
 
     two_step_on()
     connect_device(employee)

@@ -13,7 +13,7 @@ from extensions import db
 from models import OtpDevice, TwoStepAccount, utcnow
 from security import two_step
 from security.messages import message
-from tests.conftest import event_types, totp_code
+from tests.support import event_types, totp_code
 
 EMPLOYEES = "2"
 

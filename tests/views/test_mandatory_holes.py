@@ -14,13 +14,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
-from web_support import events_of, sign_in
 
 from extensions import db
 from models import Group, OtpDevice, RememberedComputer, TwoStepAccount, utcnow
 from security import two_step
 from security.messages import message
-from tests.conftest import totp_code
+from tests.support import events_of, otp_settings_form, sign_in, totp_code
 
 EMPLOYEES = "2"
 
@@ -196,9 +195,8 @@ def remembered(app: Flask, two_step_on: Any, connect_device: Any, employee: Any)
 
 
 def _save_parameters(admin_client: Any, **changes: str | None) -> None:
-    from tests.views.test_admin_otp_settings import _valid
 
-    response = admin_client.post("/admin/security/otp", data=_valid(**changes))
+    response = admin_client.post("/admin/security/otp", data=otp_settings_form(**changes))
     assert response.status_code == 303, response.get_data(as_text=True)
 
 

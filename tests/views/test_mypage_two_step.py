@@ -26,24 +26,24 @@ from models import (
     RememberedComputer,
     TwoStepAccount,
     User,
-    UserSession,
     utcnow,
 )
 from security import device_connection, keys, otp, remembered_computers, two_step
 from security.messages import message
-from tests.conftest import (
+from tests.support import (
+    CONNECTION_INPUT,
     DEFAULT_PASSWORD,
     RFC_SECRET,
+    SECRET_SHOWN,
     Auth,
     csrf_token_from,
     event_types,
     hotp_code,
+    make_sign_in_stale,
     totp_code,
 )
 
 EMPLOYEES = "2"
-TOKEN_INPUT = re.compile(r'name="connection" value="([^"]+)"')
-SECRET_SHOWN = re.compile(r'aria-label="Secret key"><code>([A-Z2-7 ]+)</code>')
 OTPAUTH_LINK = re.compile(r'<a [^>]*href="(otpauth://[^"]+)"')
 SVG = re.compile(r"<svg\b.*?</svg>", re.S)
 RECOVERY_LIST = re.compile(r'<ol class="recovery-codes">(.*?)</ol>', re.S)
@@ -117,7 +117,7 @@ def _open_connect(client: FlaskClient, url: str = "/my/security/connect") -> Con
     response = client.get(url)
     assert response.status_code == 200, response.headers.get("Location")
     page = response.get_data(as_text=True)
-    token = TOKEN_INPUT.search(page)
+    token = CONNECTION_INPUT.search(page)
     shown = SECRET_SHOWN.search(page)
     link = OTPAUTH_LINK.search(page)
     assert token and shown and link, "the connect page lacks the token, secret or link"
@@ -165,16 +165,6 @@ def _recovery_count(user_id: int, unused_only: bool = False) -> int:
     if unused_only:
         statement = statement.where(RecoveryCode.used_at.is_(None))
     return db.session.scalar(statement) or 0
-
-
-def _make_stale(user_id: int, minutes: int = 11) -> None:
-    """Move the user's last full sign-in back, as if the password was given long ago."""
-    db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user_id)
-        .values(authenticated_at=utcnow() - timedelta(minutes=minutes))
-    )
-    db.session.commit()
 
 
 def _reauth_location(response: Any) -> str:
@@ -589,7 +579,7 @@ def test_reconnecting_needs_a_recent_sign_in_and_wipes_what_the_old_device_had(
     assert old is not None
     old_secret = old.secret_encrypted
 
-    _make_stale(employee.id)
+    make_sign_in_stale(employee.id)
     assert _reauth_location(browser.get("/my/security/connect")) == "/my/security/connect"
     refused = browser.post("/my/security/connect", data={"code": totp_code()})
     assert _reauth_location(refused) == "/my/security/connect"
@@ -645,7 +635,7 @@ def test_a_first_connection_needs_a_recent_sign_in(
     app: Flask, employee: Any, employee_client: FlaskClient, two_step_on: Any
 ) -> None:
     two_step_on()
-    _make_stale(employee.id)
+    make_sign_in_stale(employee.id)
     # A session left open (or stolen) cannot bind someone else's authenticator.
     assert _reauth_location(employee_client.get("/my/security/connect")) == "/my/security/connect"
     refused = employee_client.post(
@@ -678,7 +668,7 @@ def test_disabling_needs_a_recent_sign_in_then_enable_switches_it_back(
     codes = connect_device(employee)
     browser = _sign_in(app, "employee", totp_code())
     other_browser = _sign_in(app, "employee", codes[0])
-    _make_stale(employee.id)
+    make_sign_in_stale(employee.id)
     assert _reauth_location(browser.post("/my/security/disable")) == "/my/security"
     device = _device()
     assert device is not None and device.enabled
@@ -763,7 +753,7 @@ def test_new_recovery_codes_need_a_recent_sign_in_and_replace_the_old_set(
     browser = _sign_in(app, "employee", totp_code())
     old_digests = set(db.session.scalars(select(RecoveryCode.digest)))
 
-    _make_stale(employee.id)
+    make_sign_in_stale(employee.id)
     assert _reauth_location(browser.post("/my/security/recovery-codes")) == "/my/security"
     db.session.expire_all()
     assert set(db.session.scalars(select(RecoveryCode.digest))) == old_digests

@@ -24,9 +24,10 @@ import pytest
 from flask import Flask, Request
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from web_support import sign_in
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from tests.support import sign_in
 
 HOSTILE = [
     "\u00b2",  # a digit to str.isdigit(), not to int()

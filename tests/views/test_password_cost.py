@@ -9,9 +9,9 @@ import pytest
 from argon2 import extract_parameters
 from flask import Flask
 from sqlalchemy import select
-from web_support import sign_in
 
 from app import create_app
+from tests.support import sign_in
 
 
 def _stored_hash(login: str) -> str:

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from web_support import events_of
+
+from tests.support import events_of
 
 
 def _attempt(client: Any, login: str, address: str = "192.0.2.1", password: str = "") -> Any:

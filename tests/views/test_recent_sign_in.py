@@ -4,37 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
-from test_admin_otp_settings import _valid
-from test_form_settings import dialog_fields, with_changes
-from web_support import DEFAULT_PASSWORD, csrf_token_from, sign_in, snapshot
+from sqlalchemy import select
 
 from extensions import db
-from models import ADMINISTRATORS_GROUP_ID, SavedFormLayout, User, UserSession, utcnow
-from security.accounts import find_by_login
+from models import ADMINISTRATORS_GROUP_ID, SavedFormLayout, User, utcnow
 from security.form_layouts.arrangement import layout_from_entries
 from security.form_layouts.entries import entries_from_layout
 from security.form_layouts.storage import resolved_layout, save_layout
 from security.otp_settings import current_parameters, load_settings
+from tests.support import (
+    DEFAULT_PASSWORD,
+    LAYOUT_DIALOG,
+    csrf_token_from,
+    dialog_fields,
+    make_sign_in_stale,
+    otp_settings_form,
+    sign_in,
+    snapshot,
+    user_named,
+    with_changes,
+)
 
-DIALOG = "/admin/form-settings/user_edit"
+DIALOG = LAYOUT_DIALOG
 DEFAULT_DIALOG = DIALOG + "?scope=default&return_to=/admin/users"
-
-
-def _make_stale(user_id: int, minutes: int = 11) -> None:
-    """Move the user's last full sign-in back, as if the password was given long ago."""
-    db.session.execute(
-        update(UserSession)
-        .where(UserSession.user_id == user_id)
-        .values(authenticated_at=utcnow() - timedelta(minutes=minutes))
-    )
-    db.session.commit()
 
 
 def _reauth_next(response: Any) -> str | None:
@@ -52,19 +49,14 @@ def _stored_rows() -> dict[str, Any]:
     return {k: v for k, v in snapshot().items() if k not in ("events", "user_sessions")}
 
 
-def _user(login: str) -> User | None:
-    db.session.expire_all()
-    return find_by_login(login)
-
-
 def _groups_of(login: str) -> set[int]:
-    user = _user(login)
+    user = user_named(login)
     assert user is not None
     return {group.id for group in user.groups}
 
 
 def _password_hash(login: str) -> str:
-    user = _user(login)
+    user = user_named(login)
     assert user is not None
     return user.password_hash
 
@@ -115,7 +107,7 @@ def _edit(client: FlaskClient, user: User, **fields: Any) -> Any:
 
 
 def _employee() -> User:
-    user = _user("employee")
+    user = user_named("employee")
     assert user is not None
     return user
 
@@ -144,7 +136,7 @@ ACTIONS = {
     ),
     "parameters tab": Action(
         post=lambda client, admin: client.post(
-            "/admin/security/otp", data=_valid(max_attempts="7")
+            "/admin/security/otp", data=otp_settings_form(max_attempts="7")
         ),
         back=lambda admin: "/admin/security/otp?tab=parameters",
         effect=lambda: current_parameters(load_settings()).max_attempts,
@@ -178,7 +170,7 @@ ACTIONS = {
             },
         ),
         back=lambda admin: "/admin/users/new?tab=main",
-        effect=lambda: _user("newadmin") is not None,
+        effect=lambda: user_named("newadmin") is not None,
     ),
     "everyone's default of a form": Action(
         post=_default_layout_post,
@@ -203,7 +195,7 @@ def test_a_stale_sign_in_asks_for_the_password_before_a_sensitive_action(
     action = ACTIONS[name]
     action.prepare(admin)
     before_effect = action.effect()
-    _make_stale(admin.id)
+    make_sign_in_stale(admin.id)
     before = _stored_rows()
 
     response = action.post(admin_client, admin)
@@ -225,10 +217,10 @@ def test_a_stale_sign_in_asks_for_the_password_before_a_sensitive_action(
 def test_ordinary_edits_from_a_stale_sign_in_are_not_asked(
     admin: User, admin_client: FlaskClient, employee: User
 ) -> None:
-    _make_stale(admin.id)
+    make_sign_in_stale(admin.id)
     renamed = _edit(admin_client, employee, name="Renamed")
     assert renamed.status_code == 303 and _reauth_next(renamed) is None
-    assert (_user("employee") or employee).name == "Renamed"
+    assert (user_named("employee") or employee).name == "Renamed"
     plain = admin_client.post(
         "/admin/users/new",
         data={
@@ -239,7 +231,7 @@ def test_ordinary_edits_from_a_stale_sign_in_are_not_asked(
         },
     )
     assert plain.status_code == 303 and _reauth_next(plain) is None
-    assert _user("plain") is not None
+    assert user_named("plain") is not None
     fields = with_changes(dialog_fields(admin_client), groups={"visible": None})
     personal = admin_client.post(DIALOG, data={**fields, "scope": "personal"})
     assert personal.status_code == 303 and _reauth_next(personal) is None
@@ -251,7 +243,7 @@ def test_with_csrf_on_the_password_step_leads_back_to_a_working_form(app: Any, a
     browser = app.test_client()
     assert sign_in(browser, "admin").status_code == 303
     _switch_on(admin)
-    _make_stale(admin.id)
+    make_sign_in_stale(admin.id)
     page = browser.get("/admin/security/otp?tab=state").get_data(as_text=True)
     refused = browser.post(
         "/admin/security/otp/disable", data={"csrf_token": csrf_token_from(page)}

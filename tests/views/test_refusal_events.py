@@ -9,7 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from web_support import events_of
+
+from tests.support import events_of
 
 
 def _guess(client: Any, number: int, address: str) -> int:

@@ -12,12 +12,7 @@ from extensions import db
 from models import OtpDevice, RecoveryCode, TwoStepAccount, utcnow
 from security import two_step
 from security.messages import message
-from tests.conftest import DEFAULT_PASSWORD, event_types, hotp_code, totp_code
-
-
-def _session_cookie(client: Any) -> str | None:
-    cookie = client.get_cookie("console_session")
-    return cookie.value if cookie else None
+from tests.support import DEFAULT_PASSWORD, event_types, hotp_code, session_cookie, totp_code
 
 
 @pytest.fixture
@@ -84,11 +79,11 @@ def test_right_code_signs_in_with_a_renewed_session(
     two_step_on()
     connect_device(employee)
     client.get("/login")
-    before = _session_cookie(client)
+    before = session_cookie(client)
     auth.login("employee")
-    after_password = _session_cookie(client)
+    after_password = session_cookie(client)
     response = client.post("/login/otp", data={"code": totp_code()})
-    after_code = _session_cookie(client)
+    after_code = session_cookie(client)
     assert response.status_code == 303
     assert response.headers["Location"] == "/my/"
     assert len({before, after_password, after_code}) == 3

@@ -3,39 +3,27 @@
 from __future__ import annotations
 
 import base64
-import re
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import select, update
-from web_support import events_of, sign_in, snapshot
 
 from extensions import db
-from models import Group, OtpDevice, TwoStepAccount, utcnow
+from models import OtpDevice, TwoStepAccount, utcnow
 from security import second_step, two_step
-from tests.conftest import RFC_SECRET, totp_code
+from tests.support import (
+    CONNECTION_INPUT,
+    RFC_SECRET,
+    SECRET_SHOWN,
+    events_of,
+    sign_in,
+    snapshot,
+    totp_code,
+    without_events,
+)
 
 EMPLOYEES = "2"
-TOKEN_INPUT = re.compile(r'name="connection" value="([^"]+)"')
-SECRET_SHOWN = re.compile(r'aria-label="Secret key"><code>([A-Z2-7 ]+)</code>')
-
-
-@pytest.fixture
-def manager_client(app: Flask, make_user: Any) -> Any:
-    """A member of a group with "Manage one-time passwords", who is not an administrator."""
-    group = Group(name="Help desk", can_manage_otp=True)
-    db.session.add(group)
-    db.session.commit()
-    make_user("helpdesk", group_ids=(group.id,))
-    client = app.test_client()
-    assert sign_in(client, "helpdesk").status_code == 303
-    return client
-
-
-def _without_events(tables: dict[str, Any]) -> dict[str, Any]:
-    return {name: rows for name, rows in tables.items() if name != "events"}
 
 
 # --- a manager of one-time passwords is not an administrator ---------------------------------
@@ -73,7 +61,7 @@ def test_a_manager_cannot_take_over_an_administrators_second_step(
         manager_client.post(f"{base}/recovery-codes"),
     ]
     assert [response.status_code for response in refused] == [403] * len(refused)
-    assert _without_events(snapshot()) == _without_events(before)
+    assert without_events(snapshot()) == without_events(before)
     [denied] = events_of("access_denied")  # one row per client and minute, counting them
     assert denied.count == len(refused)
     # Other users stay theirs to manage.
@@ -97,7 +85,7 @@ def test_forced_connection_stops_once_a_device_is_connected(
     db.session.commit()
     assert auth.login("employee").headers["Location"] == "/login/connect"
     page = client.get("/login/connect").get_data(as_text=True)
-    token, secret = TOKEN_INPUT.search(page), SECRET_SHOWN.search(page)
+    token, secret = CONNECTION_INPUT.search(page), SECRET_SHOWN.search(page)
     assert token and secret
     raw = secret.group(1).replace(" ", "")
     attacker_key = base64.b32decode(raw + "=" * (-len(raw) % 8))

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
-from web_support import copy_of, events_of, is_login_redirect, sign_in
+
+from tests.support import copy_of, events_of, is_login_redirect, sign_in
 
 
 def _records(user_id: int) -> list[Any]:

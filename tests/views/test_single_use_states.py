@@ -9,18 +9,16 @@ just shown) or again with a wrong code (showing the secret once more).
 from __future__ import annotations
 
 import base64
-import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from web_support import copy_of, sign_in
 
 from models import utcnow
 from security.messages import message
-from tests.conftest import totp_code
+from tests.support import CONNECTION_INPUT, SECRET_SHOWN, copy_of, sign_in, totp_code
 
 
 @pytest.fixture
@@ -81,14 +79,11 @@ def test_a_password_change_ends_a_pending_sign_in(
 
 # --- a connection being made is spent by its first success ---------------------------------
 
-TOKEN_INPUT = re.compile(r'name="connection" value="([^"]+)"')
-SECRET_SHOWN = re.compile(r'aria-label="Secret key"><code>([A-Z2-7 ]+)</code>')
-
 
 def _connect_form(client: Any) -> tuple[str, bytes]:
     """Open the connect page; return its sealed connection and the secret it shows."""
     page = client.get("/my/security/connect").get_data(as_text=True)
-    token = TOKEN_INPUT.search(page)
+    token = CONNECTION_INPUT.search(page)
     secret = SECRET_SHOWN.search(page)
     assert token and secret
     return token.group(1), base64.b32decode(secret.group(1).replace(" ", ""))
@@ -148,7 +143,7 @@ def test_a_spent_connect_form_with_a_wrong_code_does_not_show_the_secret_again(
         as_text=True
     )
     assert base64.b32encode(secret).decode()[:8] not in shown.replace(" ", "")
-    assert TOKEN_INPUT.search(shown) is None
+    assert CONNECTION_INPUT.search(shown) is None
 
 
 def test_of_two_confirmations_of_one_connection_only_the_first_stores_a_device(

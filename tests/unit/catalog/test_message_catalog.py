@@ -20,7 +20,7 @@ from jinja2 import Environment, nodes
 
 from security.messages import MESSAGES
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
 VIEW_SOURCES = sorted(
     path for folder in ("blueprints", "forms", "web") for path in (ROOT / folder).rglob("*.py")

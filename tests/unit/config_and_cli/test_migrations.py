@@ -81,7 +81,7 @@ def test_there_is_one_head() -> None:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(Path(__file__).parents[2] / "migrations"))
+    config.set_main_option("script_location", str(Path(__file__).parents[3] / "migrations"))
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
 
 
