@@ -81,38 +81,38 @@ def login() -> Response | str | tuple[str, int]:
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next"), "")
     if not form.validate_on_submit():
-        status = 400 if form.errors else 200
-        return render_template("auth/login.html", form=form), status
+        return render_template("auth/login.html", form=form), 400 if form.errors else 200
     if current_state() is not SignInState.ANONYMOUS:
         abandon_second_step()  # a new password starts the sign-in over
+    outcome = _check_password(form)
+    if outcome.user is None:
+        db.session.commit()  # keep the failure event
+        return render_template("auth/login.html", form=form, error=message("login.invalid")), 200
+    return _after_password(outcome.user, outcome.next_state, form)
+
+
+def _check_password(form: LoginForm) -> signin.PasswordOutcome:
     now = utcnow()
     remembered_token = request.cookies.get(REMEMBER_COOKIE)
-    outcome = signin.check_password(
+    return signin.check_password(
         form.login.data or "",
         form.password.data or "",
         now=now,
         ip=client_ip(),
         remembered=lambda user: remembered_computers.is_remembered(user, remembered_token, now=now),
     )
-    user = outcome.user
-    if user is None:
-        db.session.commit()  # keep the failure event
-        return render_template("auth/login.html", form=form, error=message("login.invalid")), 200
-    next_url = safe_next(form.next.data, "")
-    if outcome.next_state is SignInState.SIGNED_IN:
-        login, home = user.login, next_url or home_for(user)
-        finish_sign_in(user, remember=bool(form.remember.data))
+
+
+def _after_password(user: User, next_state: SignInState, form: LoginForm) -> Response:
+    """Sign in, or hold the sign-in for its second step; either commits what the password
+    step changed (a rehashed password, a grace period started)."""
+    # Where to go once signed in is decided now, while the user is loaded.
+    login, home = user.login, safe_next(form.next.data, "") or home_for(user)
+    remember = bool(form.remember.data)
+    if next_state is SignInState.SIGNED_IN:
+        finish_sign_in(user, remember=remember)
         return remember_browser(redirect(home, code=303), login)
-    if db.session.new or db.session.dirty or db.session.deleted:
-        # A grace deadline and its event, or a rehashed password. Only then: a commit
-        # expires the user, and reading it again for the step below costs two queries.
-        db.session.commit()
-    step = begin_second_step(
-        user,
-        outcome.next_state,
-        remember=bool(form.remember.data),
-        next_url=next_url or home_for(user),
-    )
+    step = begin_second_step(user, next_state, remember=remember, next_url=home)
     return redirect(url_for(step), code=303)
 
 

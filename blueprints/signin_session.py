@@ -58,10 +58,11 @@ def session_limits() -> SessionLimits:
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Give Flask-Login the user only while the server-side session record is live."""
-    record = sessions.resolve_session(
+    resolved = sessions.resolve_session(
         session.get(SESSION_TOKEN_KEY), now=utcnow(), limits=session_limits()
     )
-    if db.session.dirty:
+    record = resolved.record
+    if resolved.changed:
         db.session.commit()  # last-seen time, or the record just expired
     if record is None or str(record.user_id) != user_id:
         session.clear()

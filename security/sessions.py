@@ -47,27 +47,42 @@ def start_session(user: User, *, now: datetime, ip: str, user_agent: str) -> str
     return token
 
 
+@dataclass(frozen=True)
+class ResolvedSession:
+    """A cookie's session record if it is live, and whether checking it changed it (to
+    commit): the last-seen time moved, or the record was ended just now."""
+
+    record: UserSession | None
+    changed: bool = False
+
+
 def resolve_session(
     token: str | None, *, now: datetime, limits: SessionLimits
-) -> UserSession | None:
+) -> ResolvedSession:
     """Return the live session record for a cookie token, ending it if it has expired."""
     if not token or len(token) > 100:
-        return None
+        return ResolvedSession(None)
     record = db.session.get(UserSession, _digest(token))
     if record is None or record.ended_at is not None:
-        return None
-    if not record.user.active:
-        end_session(record, now=now, reason="user_blocked")
-        return None
-    if now - record.last_seen_at > limits.idle:
-        end_session(record, now=now, reason="idle")
-        return None
-    if now - record.created_at > limits.absolute:
-        end_session(record, now=now, reason="expired")
-        return None
+        return ResolvedSession(None)
+    reason = _end_reason(record, now=now, limits=limits)
+    if reason is not None:
+        end_session(record, now=now, reason=reason)
+        return ResolvedSession(None, changed=True)
     if now - record.last_seen_at >= TOUCH_INTERVAL:
         record.last_seen_at = now
-    return record
+        return ResolvedSession(record, changed=True)
+    return ResolvedSession(record)
+
+
+def _end_reason(record: UserSession, *, now: datetime, limits: SessionLimits) -> str | None:
+    if not record.user.active:
+        return "user_blocked"
+    if now - record.last_seen_at > limits.idle:
+        return "idle"
+    if now - record.created_at > limits.absolute:
+        return "expired"
+    return None
 
 
 def session_id_for(token: str) -> str:
