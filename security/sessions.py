@@ -56,9 +56,7 @@ class ResolvedSession:
     changed: bool = False
 
 
-def resolve_session(
-    token: str | None, *, now: datetime, limits: SessionLimits
-) -> ResolvedSession:
+def resolve_session(token: str | None, *, now: datetime, limits: SessionLimits) -> ResolvedSession:
     """Return the live session record for a cookie token, ending it if it has expired."""
     if not token or len(token) > 100:
         return ResolvedSession(None)
