@@ -39,6 +39,13 @@ target_db = current_app.extensions["migrate"].db
 # ... etc.
 
 
+def include_name(name, type_, parent_names):
+    """Leave the SQLite search index of migration 0009 out of autogenerate: not a model."""
+    from models.user import USER_SEARCH_TABLES
+
+    return not (type_ == "table" and name in USER_SEARCH_TABLES)
+
+
 def get_metadata():
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
@@ -85,6 +92,8 @@ def run_migrations_online():
     conf_args = current_app.extensions["migrate"].configure_args
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+
+    conf_args.setdefault("include_name", include_name)
 
     connectable = get_engine()
 

@@ -45,6 +45,18 @@ class Group(Base):
         return f"<Group {self.id} {self.name}>"
 
 
+# On SQLite, the user search reads an FTS5 trigram index (migration 0009): a virtual table
+# over users, its shadow tables, and the triggers that keep it in step. Not a model: the
+# ORM never writes it, and the migration comparison and autogenerate leave these tables out.
+USER_SEARCH_TABLE = "users_search"
+USER_SEARCH_TABLES = frozenset(
+    {
+        USER_SEARCH_TABLE,
+        *(f"{USER_SEARCH_TABLE}_{part}" for part in ("data", "idx", "docsize", "config")),
+    }
+)
+
+
 def _trigram_index(column: str) -> Index:
     """A pg_trgm GIN index for substring search (LIKE / ILIKE '%text%') on PostgreSQL.
 

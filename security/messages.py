@@ -174,6 +174,7 @@ MESSAGES: dict[str, str] = {
     "nav.previous": "Previous",
     "nav.next": "Next",
     "nav.page_of": "Page {page} of {pages} ({total} in all)",
+    "nav.page_of_many": "Page {page} (more than {total:,} in all)",
     "nav.tabs": "Tabs",
     "nav.unknown_browser": "Unknown browser",
     "nav.browser_on_system": "{browser} on {system}",
