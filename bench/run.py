@@ -25,10 +25,8 @@ import http.client
 import json
 import os
 import platform
-import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,7 +41,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
@@ -89,12 +86,6 @@ def timed(action: Callable[[], Any], count: int, warmup: int = 5) -> list[float]
     return samples
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Reply:
     status: int
@@ -103,9 +94,9 @@ class Reply:
     text: str = ""
 
     def csrf_token(self) -> str:
-        match = CSRF_INPUT.search(self.text)
-        assert match, "no csrf_token in the page"
-        return match.group(1)
+        from tests.support import csrf_token_from
+
+        return csrf_token_from(self.text)
 
 
 class Transport:
@@ -544,6 +535,8 @@ class Gunicorn:
 
 @contextmanager
 def gunicorn(env: dict[str, str], workers: int, logfile: Path) -> Iterator[Gunicorn]:
+    from tests.support.servers import free_port
+
     port = free_port()
     with logfile.open("wb") as output:
         process = subprocess.Popen(
