@@ -81,7 +81,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from blueprints import admin, auth, form_bodies, health, mypage, signin_session
+    from blueprints import admin, auth, health, mypage
+    from web import form_bodies, signin_session
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(mypage.bp)
@@ -92,7 +93,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    from blueprints import errors, filters
+    from web import errors, filters
 
     errors.register(app)
     filters.register(app)

@@ -23,7 +23,7 @@ bp = Blueprint("bench", __name__, url_prefix="/bench")
 
 @bp.route("/baseline", methods=["POST"])
 def baseline() -> Response:
-    from blueprints.signin_session import pending_user
+    from web.signin_session import pending_user
 
     if pending_user() is None:
         return Response("no pending user", status=400)
@@ -35,9 +35,9 @@ def baseline_write() -> Response:
     """The floor plus one durable write: a sign-in must commit, and a commit costs an fsync."""
     from sqlalchemy import update
 
-    from blueprints.signin_session import pending_user
     from extensions import db
     from models import User
+    from web.signin_session import pending_user
 
     user = pending_user()
     if user is None:
@@ -52,8 +52,8 @@ def baseline_write() -> Response:
 def create_bench_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the console with the baseline route; the gate lets it through like /login/otp."""
     from app import create_app
-    from blueprints import signin_session
     from security.signin import SignInState
+    from web import signin_session
 
     app = create_app(test_config)
     app.register_blueprint(bp)

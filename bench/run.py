@@ -322,9 +322,9 @@ class Cookies:
         The pending sign-in is single use on the server: each cookie carries a token of its
         own, opened beforehand in batches so that the timed requests do not pay for it.
         """
-        from blueprints.signin_session import PENDING_KEY, pending_session_data
         from models import utcnow
         from security.signin import SignInState
+        from web.signin_session import PENDING_KEY, pending_session_data
 
         tokens = self.pending_tokens.setdefault(user_id, [])
         if not tokens:

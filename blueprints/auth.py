@@ -18,25 +18,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from blueprints.login_limits import (
-    known_browser,
-    login_name_key,
-    password_refused,
-    remember_browser,
-)
-from blueprints.signin_session import (
-    REMEMBER_COOKIE,
-    PendingStep,
-    abandon_second_step,
-    begin_second_step,
-    client_ip,
-    current_state,
-    finish_sign_in,
-    pending_step,
-    pending_user,
-    set_remembered_computer_cookie,
-    sign_out,
-)
 from extensions import db, limiter
 from forms.auth import LoginForm, SecondStepForm
 from forms.two_step import ConnectForm
@@ -49,6 +30,25 @@ from security.redirects import safe_next
 from security.second_step import CodeResult, Outcome
 from security.signin import SignInState
 from web.connect_flow import ConnectScreen, run_connect, steps_view
+from web.login_limits import (
+    known_browser,
+    login_name_key,
+    password_refused,
+    remember_browser,
+)
+from web.signin_session import (
+    REMEMBER_COOKIE,
+    PendingStep,
+    abandon_second_step,
+    begin_second_step,
+    client_ip,
+    current_state,
+    finish_sign_in,
+    pending_step,
+    pending_user,
+    set_remembered_computer_cookie,
+    sign_out,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -65,7 +65,7 @@ def home_for(user: User) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(login_rate_limit, methods=["POST"], scope="login-address")
 # Only failed passwords count per login, and a browser known for the login is spared:
-# strangers guessing cannot keep the owner out (see blueprints/login_limits.py).
+# strangers guessing cannot keep the owner out (see web/login_limits.py).
 @limiter.limit(
     login_rate_limit,
     methods=["POST"],

@@ -20,11 +20,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from blueprints.signin_session import (
-    client_ip,
-    current_session_id,
-    session_limits,
-)
 from extensions import db, limiter
 from forms.auth import SubmitOnlyForm
 from forms.mypage import PasswordChangeForm, ReauthForm
@@ -48,6 +43,11 @@ from security.two_step import TwoStepError
 from web.connect_flow import ConnectScreen, new_codes_page, run_connect, steps_view
 from web.guards import confirmed, guard, recent_sign_in, refuse, two_step_on
 from web.refusals import answer_refusal
+from web.signin_session import (
+    client_ip,
+    current_session_id,
+    session_limits,
+)
 
 bp = Blueprint("mypage", __name__, url_prefix="/my")
 

@@ -2,7 +2,7 @@
 
 The states a browser session can be in, the moves between them, and the domain
 work each move does (checking the password, recording events, opening the
-server-side session). The web adapter in blueprints/signin_session.py is the only
+server-side session). The web adapter in web/signin_session.py is the only
 code that stores the state in the cookie session and calls Flask-Login.
 """
 

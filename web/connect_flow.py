@@ -16,7 +16,6 @@ from flask import flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
-from blueprints.signin_session import client_ip
 from extensions import db
 from forms.two_step import ConnectForm
 from models import OtpSettings, User
@@ -29,6 +28,7 @@ from security.device_connection import (
 )
 from security.messages import message
 from security.two_step import TwoStepError
+from web.signin_session import client_ip
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from typing import Any, TypeVar, cast
 from flask import flash, redirect, request
 from flask.typing import ResponseReturnValue
 
-from blueprints.signin_session import require_recent_sign_in
 from extensions import db
 from security.messages import message
 from security.otp_settings import load_settings
 from web.confirmation import confirmation_missing
+from web.signin_session import require_recent_sign_in
 
 ViewFunc = TypeVar("ViewFunc", bound=Callable[..., ResponseReturnValue])
 Back = Callable[..., str]

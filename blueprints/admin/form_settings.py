@@ -11,8 +11,6 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from blueprints.admin import bp
-from blueprints.errors import render_error
-from blueprints.signin_session import client_ip, require_recent_sign_in
 from extensions import db
 from forms.form_settings import LayoutSubmission, parse_layout_form, parse_scope
 from models import utcnow
@@ -29,6 +27,8 @@ from security.form_layouts.storage import (
 )
 from security.messages import message
 from security.redirects import safe_next
+from web.errors import render_error
+from web.signin_session import client_ip, require_recent_sign_in
 
 # Where the dialog goes back to when it was not opened from the form itself.
 FORM_HOMES = {"user_edit": "admin.users", "otp_settings": "admin.otp_settings"}

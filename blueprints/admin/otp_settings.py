@@ -12,7 +12,6 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from blueprints.admin import bp
-from blueprints.signin_session import client_ip, require_recent_sign_in
 from extensions import db
 from forms.auth import SubmitOnlyForm
 from forms.otp_settings import OtpParametersForm
@@ -29,6 +28,7 @@ from security.otp_settings import (
     set_enabled,
     update_parameters,
 )
+from web.signin_session import client_ip, require_recent_sign_in
 
 FORM_ID = "otp_settings"
 STATE_TAB = "state"

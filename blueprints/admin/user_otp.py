@@ -21,7 +21,6 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from blueprints.admin import bp, requires_right
-from blueprints.signin_session import client_ip, current_session_id, require_recent_sign_in
 from extensions import db
 from forms.auth import SubmitOnlyForm
 from forms.two_step import AdminConnectForm, DaysForm, ExemptForm, SyncForm
@@ -40,6 +39,7 @@ from security.two_step import TwoStepError
 from web.connect_flow import ConnectScreen, new_codes_page, run_connect, steps_view
 from web.guards import ViewFunc, confirmed, guard, recent_sign_in, refuse, two_step_on
 from web.refusals import answer_refusal
+from web.signin_session import client_ip, current_session_id, require_recent_sign_in
 
 SOURCES = ("mobile", "hardware")
 KINDS = ("totp", "hotp")

@@ -11,7 +11,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from blueprints.admin import bp, requires_right, user_otp
-from blueprints.signin_session import client_ip, require_recent_sign_in
 from extensions import db
 from forms.admin import UserFilterForm, UserForm
 from forms.query import MAX_PAGE, int_arg, int_value
@@ -21,6 +20,7 @@ from security.accounts import AccountError, Profile
 from security.form_layouts.layout import FormLayout
 from security.form_layouts.storage import resolved_layout
 from security.messages import message
+from web.signin_session import client_ip, require_recent_sign_in
 
 
 def _group_choices() -> list[tuple[int, str]]:

@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from blueprints.login_limits import DEVICE_COOKIE
 from tests.support import DEFAULT_PASSWORD, snapshot
+from web.login_limits import DEVICE_COOKIE
 
 OWNER_ADDRESS = "192.0.2.10"
 WRONG = "a wrong guess"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from blueprints.filters import browser_name
+from web.filters import browser_name
 
 
 @pytest.mark.parametrize(

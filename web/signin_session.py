@@ -55,7 +55,7 @@ def session_limits() -> SessionLimits:
     )
 
 
-@login_manager.user_loader
+@login_manager.user_loader  # type: ignore[untyped-decorator]  # Flask-Login is untyped
 def load_user(user_id: str) -> User | None:
     """Give Flask-Login the user only while the server-side session record is live."""
     resolved = sessions.resolve_session(

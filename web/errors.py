@@ -9,11 +9,11 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
-from blueprints.signin_session import client_ip
 from extensions import db, login_manager
 from models import utcnow
 from security import events
 from security.messages import message
+from web.signin_session import client_ip
 
 # The catalog keys of each status's title and explanation, read per request.
 TITLES = {

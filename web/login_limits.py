@@ -11,9 +11,9 @@ from __future__ import annotations
 from flask import current_app, request, url_for
 from werkzeug.wrappers import Response
 
-from blueprints.signin_session import REMEMBER_COOKIE
 from models import utcnow
 from security import accounts, device_cookies, remembered_computers
+from web.signin_session import REMEMBER_COOKIE
 
 DEVICE_COOKIE = "otp_device"
 
