@@ -222,3 +222,21 @@ def test_fewer_days_shorten_the_computers_already_remembered(
     assert sign_in(remembered, "employee").headers["Location"] == "/login/otp"
     record = db.session.scalar(select(RememberedComputer))
     assert record.expires_at <= record.created_at + timedelta(days=7)
+
+
+def test_the_overview_counts_an_administrator_whose_own_switch_off_still_asks_for_the_code(
+    two_step_on: Any, connect_device: Any, admin: Any, make_user: Any
+) -> None:
+    from security import status_read_model
+    from security.otp_settings import load_settings
+
+    switched_off = make_user("boss", admin=True)
+    make_user("deputy", admin=True)  # no device: unprotected
+    two_step_on()
+    connect_device(switched_off)
+    _switch_off_until_re_enabled(switched_off)
+    two_step_on(mandatory=True, mandatory_groups="1", mandatory_days=5)
+    counts = status_read_model.status_counts(load_settings(), utcnow())
+    # admin and deputy have no device; boss's code is still asked for.
+    assert counts["admins_without"] == 2
+    assert counts["active"] == 1 and counts["disabled"] == 0
