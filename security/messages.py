@@ -3,6 +3,39 @@
 from __future__ import annotations
 
 MESSAGES: dict[str, str] = {
+    # Built-in form layouts (the gear): titles, tabs and fields as shipped
+    "layout.user_edit.title": "User profile",
+    "layout.otp_settings.title": "Two-step authentication settings",
+    "layout.user_edit.tab.main": "User",
+    "layout.user_edit.tab.groups": "Groups",
+    "layout.user_edit.tab.personal": "Personal data",
+    "layout.user_edit.tab.otp": "Two-step authentication",
+    "layout.user_edit.tab.events": "Security events",
+    "layout.user_edit.field.login": "Login",
+    "layout.user_edit.field.email": "E-mail",
+    "layout.user_edit.field.active": "Active (may sign in)",
+    "layout.user_edit.field.password": "New password",
+    "layout.user_edit.field.password_confirm": "Repeat the password",
+    "layout.user_edit.field.groups": "Groups",
+    "layout.user_edit.field.name": "First name",
+    "layout.user_edit.field.last_name": "Last name",
+    "layout.otp_settings.tab.state": "Two-step authentication",
+    "layout.otp_settings.tab.parameters": "Parameters",
+    "layout.otp_settings.field.default_type": "Default password generation algorithm",
+    "layout.otp_settings.field.totp_window": "TOTP tolerance (time steps either side)",
+    "layout.otp_settings.field.hotp_window": "Password check window size",
+    "layout.otp_settings.field.allow_remember": "Allow persistent OTPs",
+    "layout.otp_settings.field.remember_days": "Days a computer is remembered",
+    "layout.otp_settings.field.allow_recovery_codes": "Allow recovery codes",
+    "layout.otp_settings.field.mandatory": "Always require two-step authentication",
+    "layout.otp_settings.field.mandatory_days": "Days left to connect",
+    "layout.otp_settings.field.mandatory_groups": (
+        "Users who always have to use two-step authentication"
+    ),
+    "layout.otp_settings.field.max_attempts": "Failed codes before the second step locks",
+    "layout.otp_settings.field.lockout_minutes": "Lock duration in minutes",
+    "layout.otp_settings.field.log_requests": "Log requests for OTP password",
+    "layout.otp_settings.field.issuer": "Issuer name shown in authenticator apps",
     # Sign-in
     "login.invalid": "Incorrect login or password.",
     "login.signed_out": "You have been signed out.",

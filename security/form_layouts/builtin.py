@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from security.form_layouts.layout import FieldLayout, FormLayout, TabLayout
+from security.messages import message
 
 
 def _field(field_id: str, label: str, *, required: bool = False) -> FieldLayout:
@@ -14,56 +15,68 @@ def _field(field_id: str, label: str, *, required: bool = False) -> FieldLayout:
 BUILTIN_LAYOUTS: Final[dict[str, FormLayout]] = {
     "user_edit": FormLayout(
         form_id="user_edit",
-        title="User profile",
+        title=message("layout.user_edit.title"),
         all_tabs=(
             TabLayout(
                 "main",
-                "User",
+                message("layout.user_edit.tab.main"),
                 (
-                    _field("login", "Login", required=True),
-                    _field("email", "E-mail"),
-                    _field("active", "Active (may sign in)"),
-                    _field("password", "New password"),
-                    _field("password_confirm", "Repeat the password"),
+                    _field("login", message("layout.user_edit.field.login"), required=True),
+                    _field("email", message("layout.user_edit.field.email")),
+                    _field("active", message("layout.user_edit.field.active")),
+                    _field("password", message("layout.user_edit.field.password")),
+                    _field("password_confirm", message("layout.user_edit.field.password_confirm")),
                 ),
                 required=True,
             ),
-            TabLayout("groups", "Groups", (_field("groups", "Groups"),)),
+            TabLayout(
+                "groups",
+                message("layout.user_edit.tab.groups"),
+                (_field("groups", message("layout.user_edit.field.groups")),),
+            ),
             TabLayout(
                 "personal",
-                "Personal data",
-                (_field("name", "First name"), _field("last_name", "Last name")),
+                message("layout.user_edit.tab.personal"),
+                (
+                    _field("name", message("layout.user_edit.field.name")),
+                    _field("last_name", message("layout.user_edit.field.last_name")),
+                ),
             ),
-            TabLayout("otp", "Two-step authentication", holds_fields=False),
-            TabLayout("events", "Security events", holds_fields=False),
+            TabLayout("otp", message("layout.user_edit.tab.otp"), holds_fields=False),
+            TabLayout("events", message("layout.user_edit.tab.events"), holds_fields=False),
         ),
     ),
     "otp_settings": FormLayout(
         form_id="otp_settings",
-        title="Two-step authentication settings",
+        title=message("layout.otp_settings.title"),
         all_tabs=(
             # The global on/off switch lives here: the page cannot work without it.
-            TabLayout("state", "Two-step authentication", required=True, holds_fields=False),
+            TabLayout(
+                "state", message("layout.otp_settings.tab.state"), required=True, holds_fields=False
+            ),
             TabLayout(
                 "parameters",
-                "Parameters",
+                message("layout.otp_settings.tab.parameters"),
                 (
-                    _field("default_type", "Default password generation algorithm"),
-                    _field("totp_window", "TOTP tolerance (time steps either side)"),
-                    _field("hotp_window", "Password check window size"),
-                    _field("allow_remember", "Allow persistent OTPs"),
-                    _field("remember_days", "Days a computer is remembered"),
-                    _field("allow_recovery_codes", "Allow recovery codes"),
-                    _field("mandatory", "Always require two-step authentication"),
-                    _field("mandatory_days", "Days left to connect"),
+                    _field("default_type", message("layout.otp_settings.field.default_type")),
+                    _field("totp_window", message("layout.otp_settings.field.totp_window")),
+                    _field("hotp_window", message("layout.otp_settings.field.hotp_window")),
+                    _field("allow_remember", message("layout.otp_settings.field.allow_remember")),
+                    _field("remember_days", message("layout.otp_settings.field.remember_days")),
+                    _field(
+                        "allow_recovery_codes",
+                        message("layout.otp_settings.field.allow_recovery_codes"),
+                    ),
+                    _field("mandatory", message("layout.otp_settings.field.mandatory")),
+                    _field("mandatory_days", message("layout.otp_settings.field.mandatory_days")),
                     _field(
                         "mandatory_groups",
-                        "Users who always have to use two-step authentication",
+                        message("layout.otp_settings.field.mandatory_groups"),
                     ),
-                    _field("max_attempts", "Failed codes before the second step locks"),
-                    _field("lockout_minutes", "Lock duration in minutes"),
-                    _field("log_requests", "Log requests for OTP password"),
-                    _field("issuer", "Issuer name shown in authenticator apps"),
+                    _field("max_attempts", message("layout.otp_settings.field.max_attempts")),
+                    _field("lockout_minutes", message("layout.otp_settings.field.lockout_minutes")),
+                    _field("log_requests", message("layout.otp_settings.field.log_requests")),
+                    _field("issuer", message("layout.otp_settings.field.issuer")),
                 ),
             ),
         ),
