@@ -200,22 +200,23 @@ def _complete_second_step(
 
 @bp.route("/login/connect", methods=["GET", "POST"])
 def login_connect() -> ResponseReturnValue:
-    user = pending_user()
+    user, pending = pending_user(), pending_step()
     # A device connected since the password (by the user elsewhere, or an administrator)
     # ends the forced connection: the password alone must not replace it.
-    if user is None or two_step.device_of(user.id) is not None:
+    if user is None or pending is None or two_step.device_of(user.id) is not None:
         return _pending_sign_in_over()
     settings = load_settings()
     now = utcnow()
-    screen = _forced_connection(user, settings, now)
+    screen = _forced_connection(user, pending, settings, now)
     return run_connect(screen, settings=settings, now=now)
 
 
-def _forced_connection(user: User, settings: OtpSettings, now: datetime) -> ConnectScreen:
+def _forced_connection(
+    user: User, pending: PendingStep, settings: OtpSettings, now: datetime
+) -> ConnectScreen:
     """The connection that mandatory two-step asks for at sign-in; success signs in."""
     form = ConnectForm()
     login = user.login  # read before the sign-in's commit expires the user
-    pending = pending_step()
 
     def show(connection: ConnectionInProgress | None, status: int) -> tuple[str, int]:
         view = steps_view(connection, user, settings.default_type, settings, now=now)
@@ -223,8 +224,7 @@ def _forced_connection(user: User, settings: OtpSettings, now: datetime) -> Conn
 
     def finish_signing_in() -> Response | None:
         # The device and the used-up pending sign-in commit in one transaction.
-        remember = pending is not None and pending.remember
-        if not finish_sign_in(user, remember=remember, method="connect"):
+        if not finish_sign_in(user, remember=pending.remember, method="connect"):
             return _pending_sign_in_over()
         after_this_request(lambda response: remember_browser(response, login))
         return None
@@ -235,7 +235,7 @@ def _forced_connection(user: User, settings: OtpSettings, now: datetime) -> Conn
         form=form,
         show=show,
         expired_url=url_for("auth.login_connect"),
-        done_url=pending.next_url if pending is not None and pending.next_url else home_for(user),
+        done_url=pending.next_url or home_for(user),
         connected_text=lambda: None,  # the codes page says it
         complete=finish_signing_in,
         already_connected=_pending_sign_in_over,
