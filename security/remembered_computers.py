@@ -54,11 +54,13 @@ def remember_computer(
     return token, expires
 
 
-def is_remembered(user: User, token: str | None, *, now: datetime) -> bool:
+def is_remembered(user: User, token: str | None, *, now: datetime, mark_used: bool = True) -> bool:
     """Tell whether the cookie token remembers this computer for this user.
 
     The Parameters tab has the last word: switched off, no computer is remembered; with
-    fewer days, none is remembered longer than that since it was remembered.
+    fewer days, none is remembered longer than that since it was remembered. The sign-in
+    that skips the code marks the computer used; a mere look (`mark_used=False`, the
+    password limit asking whether the browser is known) leaves it as it was.
     """
     if not token or len(token) > 100:
         return False
@@ -75,7 +77,8 @@ def is_remembered(user: User, token: str | None, *, now: datetime) -> bool:
     )
     if record is None:
         return False
-    record.last_used_at = now
+    if mark_used:
+        record.last_used_at = now
     return True
 
 

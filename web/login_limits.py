@@ -55,7 +55,9 @@ def known_browser() -> bool:
     if not token or not login:
         return False
     user = accounts.find_by_login(login)
-    return user is not None and remembered_computers.is_remembered(user, token, now=now)
+    return user is not None and remembered_computers.is_remembered(
+        user, token, now=now, mark_used=False
+    )
 
 
 def remember_browser(response: Response, login: str) -> Response:

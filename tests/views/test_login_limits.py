@@ -167,6 +167,14 @@ def test_a_remembered_computer_is_a_known_browser(
 
     remembered = app.test_client()
     remembered.set_cookie("otp_remembered", token)
+    # Asking whether the browser is known does not count as using the computer: a wrong
+    # password from it leaves its last use as it was.
+    [before] = remembered_computers.list_remembered(employee.id, now=utcnow())
+    last_used = before.last_used_at
+    assert _attempt(remembered, "employee", OWNER_ADDRESS, "a typo").status_code == 200
+    db.session.expire_all()
+    [after] = remembered_computers.list_remembered(employee.id, now=utcnow())
+    assert after.last_used_at == last_used
     response = _attempt(remembered, "employee", OWNER_ADDRESS, DEFAULT_PASSWORD)
     assert response.status_code == 303
     assert response.headers["Location"] == "/my/"  # no code asked on a remembered computer
