@@ -17,13 +17,18 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The compiled catalogs (the console also builds a stale one when it starts).
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+$(MO_FILES): %.mo: %.po $(STAMP)
+	$(FLASK) translations compile
+
 $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(MO_FILES)
 
-install-test: $(TEST_STAMP)
+install-test: $(TEST_STAMP) $(MO_FILES)
 
 db: install
 	$(FLASK) db upgrade

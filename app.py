@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config
 from db_setup import init_database
 from extensions import csrf, limiter, login_manager
+from web import i18n
 from web.routing import register_converters
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -37,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.load(app, test_config)
     register_proxy_fix(app)
     register_extensions(app)
+    i18n.init_app(app)
     register_converters(app)
     register_blueprints(app)
     register_error_handlers(app)

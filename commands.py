@@ -142,6 +142,7 @@ def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users_cli)
     app.cli.add_command(otp_cli)
-    from dev_commands import dev_cli
+    from dev_commands import dev_cli, translations_cli
 
     app.cli.add_command(dev_cli)
+    app.cli.add_command(translations_cli)

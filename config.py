@@ -53,6 +53,10 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_ARGON2_MEMORY_KIB": argon2.DEFAULT_MEMORY_COST,
     "PASSWORD_ARGON2_PARALLELISM": argon2.DEFAULT_PARALLELISM,
     "MAX_CONTENT_LENGTH": 256 * 1024,
+    # For people who chose none: the language when the browser asks for neither, and the
+    # zone every time is shown in.
+    "DEFAULT_LANGUAGE": "en",
+    "DEFAULT_TIMEZONE": "UTC",
     # SQLite only (WAL mode). FULL syncs the log at every commit: a spent code, a lock or
     # a sign-in survives a power cut. NORMAL syncs only at checkpoints: commits survive a
     # crash of the application but the last ones may be lost on power loss or an OS
@@ -199,6 +203,14 @@ def validate(config: Any) -> None:
     if storage.split("://", 1)[0] not in {"memory", "redis", "rediss", "redis+sentinel"}:
         raise InvalidSetting(
             "FLASK_RATELIMIT_STORAGE_URI", "expected memory:// or redis://host:port/db"
+        )
+    from security.preferences import LANGUAGES, is_time_zone
+
+    if config["DEFAULT_LANGUAGE"] not in LANGUAGES:
+        raise InvalidSetting("FLASK_DEFAULT_LANGUAGE", f"expected one of {', '.join(LANGUAGES)}")
+    if not is_time_zone(str(config["DEFAULT_TIMEZONE"])):
+        raise InvalidSetting(
+            "FLASK_DEFAULT_TIMEZONE", "expected an IANA time zone name such as Europe/Moscow"
         )
     secret = config["SECRET_KEY"]
     if not isinstance(secret, str | bytes) or len(secret) < 16:

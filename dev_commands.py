@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import click
+from babel.messages.catalog import Catalog
 from flask.cli import AppGroup
 from sqlalchemy import func, insert, literal, select
 
@@ -181,3 +182,45 @@ def _seed_two_step(max_id_before: int, fraction: float, kind: str, now: Any) -> 
     for batch in _batches(iter(account_rows), BATCH):
         connection.execute(insert(TwoStepAccount), batch)
     return len(device_rows), len(account_rows)
+
+
+translations_cli = AppGroup(
+    "translations", help="The gettext catalogs under translations/, made from the message catalog."
+)
+
+
+@translations_cli.command("update")
+def translations_update_command() -> None:
+    """Write messages.pot from security/messages.py and bring each translation up to date.
+
+    New sentences arrive untranslated, changed ones fuzzy: the catalog test fails on
+    both until a translator has seen them.
+    """
+    from security.preferences import LANGUAGES
+    from web import i18n
+
+    template = i18n.template_catalog()
+    i18n.write_catalog(template, i18n.TRANSLATIONS / f"{i18n.DOMAIN}.pot")
+    for language in LANGUAGES[1:]:
+        path = i18n.TRANSLATIONS / language / "LC_MESSAGES" / f"{i18n.DOMAIN}.po"
+        if path.exists():
+            catalog = i18n.read_catalog(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            catalog = Catalog(locale=language, project="otp-console", version="1", fuzzy=False)
+        catalog.update(template, update_header_comment=False)
+        i18n.write_catalog(catalog, path)
+        problems = i18n.unfinished_entries(catalog)
+        untranslated = sum(1 for _, problem in problems if problem == "untranslated")
+        fuzzy = sum(1 for _, problem in problems if problem == "fuzzy")
+        click.echo(f"{path}: {len(catalog)} entries, {untranslated} untranslated, {fuzzy} fuzzy")
+
+
+@translations_cli.command("compile")
+@click.option("--force", is_flag=True, help="Rebuild every .mo, not only stale ones.")
+def translations_compile_command(force: bool) -> None:
+    """Build the .mo files the console reads (also done when the console starts)."""
+    from web import i18n
+
+    built = i18n.compile_catalogs(force=force)
+    click.echo(f"compiled {len(built)} catalogs")

@@ -19,17 +19,19 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from extensions import db, limiter
-from forms.auth import LoginForm, SecondStepForm
+from forms.auth import LanguageForm, LoginForm, SecondStepForm
 from forms.two_step import ConnectForm
 from models import OtpSettings, User, utcnow
 from security import remembered_computers, second_step, signin, two_step
 from security.device_connection import ConnectionInProgress
 from security.messages import message
 from security.otp_settings import load_settings
+from security.preferences import LANGUAGES
 from security.redirects import safe_next
 from security.second_step import CodeResult, Outcome
 from security.signin import SignInState
 from web.connect_flow import ConnectScreen, run_connect, steps_view
+from web.i18n import local_time_text, remember_visitor_language
 from web.login_limits import (
     known_browser,
     login_name_key,
@@ -151,14 +153,18 @@ def login_otp() -> Response | tuple[str, int]:
     result = second_step.verify_sign_in_code(user, form.code.data or "", now=now, ip=client_ip())
     if not result.accepted:
         db.session.commit()  # failure counts and locks survive whatever follows
-        return _code_refused_page(form, result)
+        return _code_refused_page(form, result, user)
     # The spent code, its events and the new session commit together in finish_sign_in.
     return _complete_second_step(user, pending, result, form, now=now)
 
 
-def _code_refused_page(form: SecondStepForm, result: CodeResult) -> tuple[str, int]:
+def _code_refused_page(form: SecondStepForm, result: CodeResult, user: User) -> tuple[str, int]:
     if result.outcome is Outcome.LOCKED:
-        until = result.locked_until.strftime("%H:%M UTC") if result.locked_until else ""
+        until = (
+            local_time_text(result.locked_until, zone=user.timezone, style="time")
+            if result.locked_until
+            else ""
+        )
         return _second_step_page(form, 429, message("otp.locked", until=until))
     if result.outcome is Outcome.MALFORMED:
         form.code.errors = [message("otp.sign_in_code_malformed")]
@@ -253,3 +259,16 @@ def logout() -> Response:
     sign_out()
     flash(message("login.signed_out"), "info")
     return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/language", methods=["POST"])
+def choose_language() -> Response:
+    """A visitor's language before signing in: kept in a cookie, then back to the page."""
+    form = LanguageForm()
+    valid = form.validate_on_submit() and form.language.data in LANGUAGES
+    response = redirect(safe_next(form.next.data, url_for("auth.login")), code=303)
+    if valid:
+        remember_visitor_language(response, form.language.data)
+    else:
+        flash(message("preferences.unknown_language"), "error")
+    return response

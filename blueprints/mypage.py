@@ -17,17 +17,19 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import refresh as refresh_language
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from extensions import db, limiter
 from forms.auth import SubmitOnlyForm
-from forms.mypage import PasswordChangeForm, ReauthForm
+from forms.mypage import PasswordChangeForm, PreferencesForm, ReauthForm
 from forms.two_step import ConnectForm
 from models import OtpSettings, UserSession, utcnow
 from security import (
     accounts,
     events,
+    preferences,
     recovery_code_store,
     remembered_computers,
     sessions,
@@ -107,6 +109,43 @@ def _render_security(password_form: PasswordChangeForm, status: int = 200) -> tu
 
 def _security_url() -> str:
     return url_for("mypage.security")
+
+
+def _preferences_page(form: PreferencesForm, status: int) -> tuple[str, int]:
+    return (
+        render_template(
+            "mypage/settings.html",
+            form=form,
+            console_zone=current_app.config["DEFAULT_TIMEZONE"],
+            now=utcnow(),
+        ),
+        status,
+    )
+
+
+@bp.route("/settings", methods=["GET", "POST"], endpoint="settings")
+def language_and_time_zone() -> ResponseReturnValue:
+    form = PreferencesForm(obj=current_user if request.method == "GET" else None)
+    if request.method == "GET":
+        return _preferences_page(form, 200)
+    if not form.validate_on_submit():
+        return _preferences_page(form, 400)
+    try:
+        changed = preferences.apply(
+            current_user,
+            preferences.Preferences(form.language.data or "", (form.timezone.data or "").strip()),
+            now=utcnow(),
+            actor=current_user,
+            ip=client_ip(),
+        )
+    except preferences.PreferenceError as error:
+        db.session.rollback()
+        form[error.field or "language"].errors = [error.text]
+        return _preferences_page(form, 400)
+    db.session.commit()
+    refresh_language()  # the confirmation is already in the language just chosen
+    flash(message("preferences.saved" if changed else "preferences.unchanged"), "success")
+    return redirect(url_for("mypage.settings"), code=303)
 
 
 @bp.route("/reauth", methods=["GET", "POST"])

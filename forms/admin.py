@@ -15,11 +15,12 @@ from wtforms import (
 from wtforms.validators import EqualTo, InputRequired, NumberRange, Optional
 
 from forms.base import ConsoleForm
+from forms.mypage import PreferencesForm
 from forms.query import MAX_PAGE
 from forms.validators import MaxLength, NoControlCharacters
 from models.user import EMAIL_MAX, LOGIN_MAX, NAME_MAX
-from security.messages import message
 from security.passwords import MAX_PASSWORD_LENGTH
+from web.i18n import lazy_message, shown_choices
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -27,43 +28,43 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class UserForm(ConsoleForm):
+class UserForm(PreferencesForm):
     """The user profile form: its fields are spread over tabs by the form layout."""
 
     login = StringField(
-        message("form.field.login"),
+        lazy_message("form.field.login"),
         validators=[
-            InputRequired(message("form.required")),
+            InputRequired(lazy_message("form.required")),
             MaxLength(LOGIN_MAX),
             NoControlCharacters(),
         ],
         render_kw={"autocomplete": "off", "autocapitalize": "none"},
     )
     email = StringField(
-        message("form.field.email"),
+        lazy_message("form.field.email"),
         validators=[Optional(), MaxLength(EMAIL_MAX), NoControlCharacters()],
         render_kw={"type": "email", "autocomplete": "off"},
     )
-    active = BooleanField(message("form.field.active"), default=True)
+    active = BooleanField(lazy_message("form.field.active"), default=True)
     password = PasswordField(
-        message("form.field.new_password"),
+        lazy_message("form.field.new_password"),
         validators=[MaxLength(MAX_PASSWORD_LENGTH)],
         render_kw={"autocomplete": "new-password"},
     )
     password_confirm = PasswordField(
-        message("form.field.password_confirm"),
-        validators=[EqualTo("password", message("user.passwords_differ"))],
+        lazy_message("form.field.password_confirm"),
+        validators=[EqualTo("password", lazy_message("user.passwords_differ"))],
         render_kw={"autocomplete": "new-password"},
     )
     name = StringField(
-        message("form.field.first_name"),
+        lazy_message("form.field.first_name"),
         validators=[Optional(), MaxLength(NAME_MAX), NoControlCharacters()],
     )
     last_name = StringField(
-        message("form.field.last_name"),
+        lazy_message("form.field.last_name"),
         validators=[Optional(), MaxLength(NAME_MAX), NoControlCharacters()],
     )
-    groups = MultiCheckboxField(message("form.field.groups"), coerce=int, validate_choice=True)
+    groups = MultiCheckboxField(lazy_message("form.field.groups"), coerce=int, validate_choice=True)
 
 
 class UserFilterForm(ConsoleForm):
@@ -73,24 +74,27 @@ class UserFilterForm(ConsoleForm):
         csrf = False
 
     q = StringField(
-        message("form.field.search"), validators=[Optional(), MaxLength(100), NoControlCharacters()]
+        lazy_message("form.field.search"),
+        validators=[Optional(), MaxLength(100), NoControlCharacters()],
     )
     # Only the groups offered: the view reads the choice as a group id.
-    group = SelectField(message("form.field.group"), coerce=str, default="")
+    group = SelectField(lazy_message("form.field.group"), coerce=str, default="")
     otp = SelectField(
-        message("form.field.two_step"),
+        lazy_message("form.field.two_step"),
         coerce=str,
         default="",
-        choices={
-            "": message("status.any"),
-            "active": message("status.active"),
-            "disabled": message("status.disabled"),
-            "pending": message("status.pending.choice"),
-            "overdue": message("status.overdue.choice"),
-            "locked": message("status.locked"),
-            "not_configured": message("status.not_configured"),
-            "unprotected": message("status.unprotected.choice"),
-        },
+        choices=shown_choices(
+            {
+                "": lazy_message("status.any"),
+                "active": lazy_message("status.active"),
+                "disabled": lazy_message("status.disabled"),
+                "pending": lazy_message("status.pending.choice"),
+                "overdue": lazy_message("status.overdue.choice"),
+                "locked": lazy_message("status.locked"),
+                "not_configured": lazy_message("status.not_configured"),
+                "unprotected": lazy_message("status.unprotected.choice"),
+            }
+        ),
     )
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])
     per_page = IntegerField(validators=[Optional(), NumberRange(min=1, max=200)])
@@ -103,10 +107,11 @@ class EventFilterForm(ConsoleForm):
         csrf = False
 
     # Only the types offered: anything else (NUL among it) never reaches the query.
-    type = SelectField(message("form.field.event_type"), coerce=str, default="")
+    type = SelectField(lazy_message("form.field.event_type"), coerce=str, default="")
     user = StringField(
-        message("form.field.user"), validators=[Optional(), MaxLength(100), NoControlCharacters()]
+        lazy_message("form.field.user"),
+        validators=[Optional(), MaxLength(100), NoControlCharacters()],
     )
-    since = DateField(message("form.field.since"), validators=[Optional()])
-    until = DateField(message("form.field.until"), validators=[Optional()])
+    since = DateField(lazy_message("form.field.since"), validators=[Optional()])
+    until = DateField(lazy_message("form.field.until"), validators=[Optional()])
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_PAGE)])

@@ -7,11 +7,11 @@ from typing import Any
 from flask import request
 from flask_wtf.form import SUBMIT_METHODS
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Optional
 
 from forms.base import ConsoleForm
 from forms.validators import MaxLength, NoControlCharacters
-from security.messages import message
+from web.i18n import lazy_message
 
 
 class LoginForm(ConsoleForm):
@@ -25,16 +25,20 @@ class LoginForm(ConsoleForm):
             return request.form if request.method in SUBMIT_METHODS else None
 
     login = StringField(
-        message("form.field.login"),
-        validators=[InputRequired(message("form.required")), MaxLength(100), NoControlCharacters()],
+        lazy_message("form.field.login"),
+        validators=[
+            InputRequired(lazy_message("form.required")),
+            MaxLength(100),
+            NoControlCharacters(),
+        ],
         render_kw={"autocomplete": "username", "autofocus": True, "autocapitalize": "none"},
     )
     password = PasswordField(
-        message("form.field.password"),
-        validators=[InputRequired(message("form.required")), MaxLength(256)],
+        lazy_message("form.field.password"),
+        validators=[InputRequired(lazy_message("form.required")), MaxLength(256)],
         render_kw={"autocomplete": "current-password"},
     )
-    remember = BooleanField(message("form.field.remember"))
+    remember = BooleanField(lazy_message("form.field.remember"))
     next = HiddenField()
 
 
@@ -44,8 +48,12 @@ class SubmitOnlyForm(ConsoleForm):
 
 class SecondStepForm(ConsoleForm):
     code = StringField(
-        message("form.field.second_step_code"),
-        validators=[InputRequired(message("form.required")), MaxLength(40), NoControlCharacters()],
+        lazy_message("form.field.second_step_code"),
+        validators=[
+            InputRequired(lazy_message("form.required")),
+            MaxLength(40),
+            NoControlCharacters(),
+        ],
         render_kw={
             "autocomplete": "one-time-code",
             "inputmode": "numeric",
@@ -54,4 +62,11 @@ class SecondStepForm(ConsoleForm):
             "spellcheck": "false",
         },
     )
-    remember_device = BooleanField(message("form.field.remember_device"))
+    remember_device = BooleanField(lazy_message("form.field.remember_device"))
+
+
+class LanguageForm(ConsoleForm):
+    """The sign-in page's language switch: one button per language, and where to go back."""
+
+    language = StringField(validators=[Optional(), MaxLength(8)])
+    next = HiddenField(validators=[Optional(), MaxLength(2000)])

@@ -2,31 +2,33 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField, PasswordField
-from wtforms.validators import EqualTo, InputRequired
+from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import EqualTo, InputRequired, Optional
 
 from forms.base import ConsoleForm
-from forms.validators import MaxLength
+from forms.validators import MaxLength, NoControlCharacters
 from security.messages import message
 from security.passwords import MAX_PASSWORD_LENGTH
+from security.preferences import TIMEZONE_MAX
+from web.i18n import lazy_message
 
 
 class PasswordChangeForm(ConsoleForm):
     current_password = PasswordField(
-        message("form.field.current_password"),
-        validators=[InputRequired(message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
+        lazy_message("form.field.current_password"),
+        validators=[InputRequired(lazy_message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
-        message("form.field.new_password"),
-        validators=[InputRequired(message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
+        lazy_message("form.field.new_password"),
+        validators=[InputRequired(lazy_message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
         render_kw={"autocomplete": "new-password"},
     )
     new_password_confirm = PasswordField(
-        message("form.field.new_password_confirm"),
+        lazy_message("form.field.new_password_confirm"),
         validators=[
-            InputRequired(message("form.required")),
-            EqualTo("new_password", message("user.passwords_differ")),
+            InputRequired(lazy_message("form.required")),
+            EqualTo("new_password", lazy_message("user.passwords_differ")),
         ],
         render_kw={"autocomplete": "new-password"},
     )
@@ -34,8 +36,37 @@ class PasswordChangeForm(ConsoleForm):
 
 class ReauthForm(ConsoleForm):
     password = PasswordField(
-        message("form.field.password"),
-        validators=[InputRequired(message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
+        lazy_message("form.field.password"),
+        validators=[InputRequired(lazy_message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
         render_kw={"autocomplete": "current-password", "autofocus": True},
     )
     next = HiddenField()
+
+
+def _language_choices() -> dict[str, str]:
+    # Each language by its own name, so that a reader lost in the other one finds theirs.
+    return {
+        "": message("preferences.language_of_browser"),
+        "en": message("language.en"),
+        "ru": message("language.ru"),
+    }
+
+
+class PreferencesForm(ConsoleForm):
+    """A person's language and time zone (My page, and the profile's Personal data tab).
+
+    The values are checked by security.preferences, which says what is wrong with them;
+    the choice list is not enforced here, so that its message is the one shown.
+    """
+
+    language = SelectField(
+        lazy_message("form.field.language"),
+        choices=_language_choices,
+        validate_choice=False,
+        default="",
+    )
+    timezone = StringField(
+        lazy_message("form.field.timezone"),
+        validators=[Optional(), MaxLength(TIMEZONE_MAX), NoControlCharacters()],
+        render_kw={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"},
+    )

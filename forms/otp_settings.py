@@ -8,8 +8,8 @@ from wtforms.validators import InputRequired, NumberRange
 from forms.admin import MultiCheckboxField
 from forms.base import ConsoleForm
 from forms.validators import MaxLength, NoControlCharacters
-from security.messages import message
 from security.otp_settings import ISSUER_MAX, RANGES, Parameters
+from web.i18n import lazy_message, shown_choices
 
 
 def _whole_number(name: str, label: str) -> IntegerField:
@@ -17,9 +17,9 @@ def _whole_number(name: str, label: str) -> IntegerField:
     return IntegerField(
         label,
         validators=[
-            InputRequired(message("form.required")),
+            InputRequired(lazy_message("form.required")),
             NumberRange(
-                min=low, max=high, message=message("form.whole_number", low=low, high=high)
+                min=low, max=high, message=lazy_message("form.whole_number", low=low, high=high)
             ),
         ],
         render_kw={"min": low, "max": high, "inputmode": "numeric"},
@@ -30,30 +30,32 @@ class OtpParametersForm(ConsoleForm):
     """Every field of the Parameters tab; labels come from the form layout."""
 
     default_type = SelectField(
-        message("form.field.default_type"),
-        choices={
-            "totp": message("form.choice.totp_rfc"),
-            "hotp": message("form.choice.hotp_rfc"),
-        },
+        lazy_message("form.field.default_type"),
+        choices=shown_choices(
+            {
+                "totp": lazy_message("form.choice.totp_rfc"),
+                "hotp": lazy_message("form.choice.hotp_rfc"),
+            }
+        ),
     )
-    totp_window = _whole_number("totp_window", message("form.field.totp_window"))
-    hotp_window = _whole_number("hotp_window", message("form.field.hotp_window"))
-    allow_remember = BooleanField(message("form.field.allow_remember"))
-    remember_days = _whole_number("remember_days", message("form.field.remember_days"))
-    allow_recovery_codes = BooleanField(message("form.field.allow_recovery_codes"))
-    mandatory = BooleanField(message("form.field.mandatory"))
-    mandatory_days = _whole_number("mandatory_days", message("form.field.mandatory_days"))
+    totp_window = _whole_number("totp_window", lazy_message("form.field.totp_window"))
+    hotp_window = _whole_number("hotp_window", lazy_message("form.field.hotp_window"))
+    allow_remember = BooleanField(lazy_message("form.field.allow_remember"))
+    remember_days = _whole_number("remember_days", lazy_message("form.field.remember_days"))
+    allow_recovery_codes = BooleanField(lazy_message("form.field.allow_recovery_codes"))
+    mandatory = BooleanField(lazy_message("form.field.mandatory"))
+    mandatory_days = _whole_number("mandatory_days", lazy_message("form.field.mandatory_days"))
     # Unknown ids are the domain's to refuse, with its own message next to the field.
     mandatory_groups = MultiCheckboxField(
-        message("form.field.mandatory_groups"), coerce=int, validate_choice=False
+        lazy_message("form.field.mandatory_groups"), coerce=int, validate_choice=False
     )
-    max_attempts = _whole_number("max_attempts", message("form.field.max_attempts"))
-    lockout_minutes = _whole_number("lockout_minutes", message("form.field.lockout_minutes"))
-    log_requests = BooleanField(message("form.field.log_requests"))
+    max_attempts = _whole_number("max_attempts", lazy_message("form.field.max_attempts"))
+    lockout_minutes = _whole_number("lockout_minutes", lazy_message("form.field.lockout_minutes"))
+    log_requests = BooleanField(lazy_message("form.field.log_requests"))
     issuer = StringField(
-        message("form.field.issuer"),
+        lazy_message("form.field.issuer"),
         validators=[
-            InputRequired(message("form.required")),
+            InputRequired(lazy_message("form.required")),
             MaxLength(ISSUER_MAX),
             NoControlCharacters(),
         ],

@@ -98,6 +98,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The person's own choice: "en" or "ru", and an IANA zone; empty = not chosen (the
+    # browser's language, the console's default zone). security.preferences checks them.
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     groups: Mapped[list[Group]] = relationship(
         secondary=user_groups, lazy="selectin", order_by=Group.id

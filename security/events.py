@@ -25,6 +25,7 @@ USER_CHANGED: Final = "user_changed"
 USER_BLOCKED: Final = "user_blocked"
 USER_UNBLOCKED: Final = "user_unblocked"
 PASSWORD_CHANGED: Final = "password_changed"  # noqa: S105 - an event name
+PREFERENCES_CHANGED: Final = "preferences_changed"
 ACCESS_DENIED: Final = "access_denied"
 # Two-step authentication
 OTP_ENABLED: Final = "otp_enabled"
@@ -66,6 +67,7 @@ EVENT_TYPES: Final = (
     USER_BLOCKED,
     USER_UNBLOCKED,
     PASSWORD_CHANGED,
+    PREFERENCES_CHANGED,
     ACCESS_DENIED,
     OTP_ENABLED,
     OTP_DISABLED_GLOBALLY,

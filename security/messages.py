@@ -1,8 +1,40 @@
-"""Every sentence the console says to a person, in one place; tests assert by key."""
+"""Every sentence the console says to a person, in one place; tests assert by key.
+
+The English here is the source of the translations: each entry is a gettext message
+whose context is its key (`msgctxt "otp.locked"`), so two keys with the same English
+keep their own translations and a test can still name the sentence it expects. Entries
+holding a number are `Plural`: gettext picks the form the number takes in the reader's
+language (1 день, 2 дня, 5 дней), which English's "1 day / N days" cannot express.
+
+The domain knows no request, so it does not choose the language: the web layer hands
+`use_translations` a function that returns the current reader's translations.
+"""
 
 from __future__ import annotations
 
-MESSAGES: dict[str, str] = {
+import gettext
+import re
+from collections.abc import Callable
+from typing import NamedTuple, Protocol
+
+
+class Plural(NamedTuple):
+    """A sentence with a number in it: English singular and plural, and the number's name."""
+
+    one: str
+    other: str
+    number: str = "count"
+
+
+class Translations(Protocol):
+    """What the catalog needs of a gettext translations object (Babel's or the stdlib's)."""
+
+    def pgettext(self, context: str, message: str) -> str: ...
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str: ...
+
+
+MESSAGES: dict[str, str | Plural] = {
     # Built-in form layouts (the gear): titles, tabs and fields as shipped
     "layout.user_edit.title": "User profile",
     "layout.otp_settings.title": "Two-step authentication settings",
@@ -19,6 +51,8 @@ MESSAGES: dict[str, str] = {
     "layout.user_edit.field.groups": "Groups",
     "layout.user_edit.field.name": "First name",
     "layout.user_edit.field.last_name": "Last name",
+    "layout.user_edit.field.language": "Language",
+    "layout.user_edit.field.timezone": "Time zone",
     "layout.otp_settings.tab.state": "Two-step authentication",
     "layout.otp_settings.tab.parameters": "Parameters",
     "layout.otp_settings.field.default_type": "Default password generation algorithm",
@@ -47,7 +81,7 @@ MESSAGES: dict[str, str] = {
         "It has been reloaded: please try again."
     ),
     "form.control_characters": "Control characters are not allowed here.",
-    "form.too_long": "At most {max} characters.",
+    "form.too_long": Plural("At most {max} character.", "At most {max} characters.", "max"),
     "form.required": "This field is required.",
     # Accounts
     "user.login_taken": "A user with this login already exists.",
@@ -61,7 +95,11 @@ MESSAGES: dict[str, str] = {
         "This login looks like an existing login. Choose one that is clearly different."
     ),
     "user.passwords_differ": "The two passwords differ.",
-    "user.password_short": "A password needs at least {min} characters.",
+    "user.password_short": Plural(
+        "A password needs at least {min} character.",
+        "A password needs at least {min} characters.",
+        "min",
+    ),
     "user.created": "User {login} created.",
     "user.saved": "Changes saved.",
     "user.unknown_group": "One of the chosen groups does not exist.",
@@ -108,7 +146,11 @@ MESSAGES: dict[str, str] = {
     "otp.secret_unreadable": (
         "The stored secret cannot be decrypted with the configured keys. Connect the device again."
     ),
-    "otp.disable_days": "Choose 0 (until re-enabled) or 1 to {max} days.",
+    "otp.disable_days": Plural(
+        "Choose 0 (until re-enabled) or 1 to {max} day.",
+        "Choose 0 (until re-enabled) or 1 to {max} days.",
+        "max",
+    ),
     "otp.defer_days": "Choose 1 to 365 days.",
     "otp.exempt_past": "Choose a date in the future.",
     "otp.mandatory_no_disable": (
@@ -139,9 +181,15 @@ MESSAGES: dict[str, str] = {
     "otp.enter_code": "Please enter your one-time password.",
     "otp.locked": "Too many attempts; try again after {until}.",
     "otp.code_incorrect": "One-time password is incorrect.",
-    "otp.recovery_used": "You signed in with a recovery code. {left} recovery codes are left.",
-    "otp.recovery_low": (
-        "You signed in with a recovery code. Only {left} are left: make new ones on My page."
+    "otp.recovery_used": Plural(
+        "You signed in with a recovery code. {left} recovery code is left.",
+        "You signed in with a recovery code. {left} recovery codes are left.",
+        "left",
+    ),
+    "otp.recovery_low": Plural(
+        "You signed in with a recovery code. Only {left} is left: make new ones on My page.",
+        "You signed in with a recovery code. Only {left} are left: make new ones on My page.",
+        "left",
     ),
     "otp.pending_expired": "The sign-in took too long. Please enter your password again.",
     "otp.must_connect": "You cannot sign in without a one-time password.",
@@ -167,7 +215,11 @@ MESSAGES: dict[str, str] = {
     "layout.bad_position": "Positions must be whole numbers.",
     "layout.duplicate_position": "Two entries have the same position {position}.",
     "layout.label_empty": "The label of “{name}” cannot be empty.",
-    "layout.label_too_long": "The label of “{name}” may have at most {max} characters.",
+    "layout.label_too_long": Plural(
+        "The label of “{name}” may have at most {max} character.",
+        "The label of “{name}” may have at most {max} characters.",
+        "max",
+    ),
     "layout.label_control_characters": (
         "The label of “{name}” holds control characters, which are not allowed."
     ),
@@ -177,7 +229,11 @@ MESSAGES: dict[str, str] = {
         "The field “{label}” is required, so its tab “{tab}” cannot be hidden."
     ),
     "layout.tab_takes_no_fields": "The tab “{label}” has content of its own and takes no fields.",
-    "layout.too_many_sections": "A form may have at most {max} section headings.",
+    "layout.too_many_sections": Plural(
+        "A form may have at most {max} section heading.",
+        "A form may have at most {max} section headings.",
+        "max",
+    ),
     "layout.too_many_entries": "The settings hold too many entries.",
     "layout.malformed": "The settings could not be read.",
     "layout.bad_scope": "Choose whether the settings are for you or the default for everyone.",
@@ -193,7 +249,7 @@ MESSAGES: dict[str, str] = {
     # Requests
     "request.form_only": "This address accepts form submissions only.",
     # Event log
-    "events.repeated": "{count} times within a minute",
+    "events.repeated": Plural("{count} time within a minute", "{count} times within a minute"),
     # Navigation and page frame
     "nav.console": "Console",
     "nav.product": "Two-step authentication console",
@@ -207,20 +263,16 @@ MESSAGES: dict[str, str] = {
     "nav.previous": "Previous",
     "nav.next": "Next",
     "nav.page_of": "Page {page} of {pages} ({total} in all)",
-    "nav.page_of_many": "Page {page} (more than {total:,} in all)",
+    "nav.page_of_many": "Page {page} (more than {total} in all)",
     "nav.tabs": "Tabs",
     "nav.unknown_browser": "Unknown browser",
     "nav.browser_on_system": "{browser} on {system}",
     "nav.breadcrumbs": "Breadcrumbs",
     # Durations, in the plural form their number takes
-    "time.second": "{count} second",
-    "time.seconds": "{count} seconds",
-    "time.minute": "{count} minute",
-    "time.minutes": "{count} minutes",
-    "time.hour": "{count} hour",
-    "time.hours": "{count} hours",
-    "time.day": "{count} day",
-    "time.days": "{count} days",
+    "time.seconds": Plural("{count} second", "{count} seconds"),
+    "time.minutes": Plural("{count} minute", "{count} minutes"),
+    "time.hours": Plural("{count} hour", "{count} hours"),
+    "time.days": Plural("{count} day", "{count} days"),
     # Error pages
     "error.title.400": "Bad request",
     "error.title.403": "Access denied",
@@ -287,7 +339,7 @@ MESSAGES: dict[str, str] = {
     "form.choice.hotp": "HOTP: counter based",
     "form.choice.totp_rfc": "TOTP: time based (RFC 6238)",
     "form.choice.hotp_rfc": "HOTP: counter based (RFC 4226)",
-    "form.choice.seconds": "{count} seconds",
+    "form.choice.seconds": Plural("{count} second", "{count} seconds"),
     "form.choice.automatic": "Automatic",
     "form.field.login": "Login",
     "form.field.password": "Password",
@@ -431,11 +483,15 @@ MESSAGES: dict[str, str] = {
     "otp.scan_qr": "Scan this QR code with the app.",
     "otp.enter_key_by_hand": "Or enter the key by hand:",
     "otp.secret_key": "Secret key",
-    "otp.key_type_totp": "Type: Time based · {digits} digits · every {period} seconds",
+    "otp.key_type_totp": Plural(
+        "Type: Time based · {digits} digits · every {period} second",
+        "Type: Time based · {digits} digits · every {period} seconds",
+        "period",
+    ),
     "otp.key_type_hotp": "Type: Counter based · {digits} digits",
     "otp.open_in_app": "Open in the authenticator app",
     "otp.on_the_phone": "(on the phone itself)",
-    "otp.server_time": "Time on the server: {time} ({seconds}).",
+    "otp.server_time": "Time on the server: {utc}; in your time zone: {local}.",
     "otp.step_enter_code": "Enter the code the app shows",
     "otp.step_enter_codes": "Enter two codes the app shows",
     "otp.first_code": "First code",
@@ -468,11 +524,15 @@ MESSAGES: dict[str, str] = {
     ),
     "otp.format_hex": "hexadecimal",
     "otp.format_base32": "Base32",
-    "otp.clock_drift": "Clock drift: {seconds} seconds.",
+    "otp.clock_drift": Plural(
+        "Clock drift: {seconds} second.", "Clock drift: {seconds} seconds.", "seconds"
+    ),
     "otp.clock_behind": "your phone's clock is about {duration} behind",
     "otp.clock_ahead": "your phone's clock is about {duration} ahead",
     "otp.settings_choose_type": "Choose TOTP or HOTP.",
-    "otp.settings_issuer_length": "The issuer needs 1 to {max} characters.",
+    "otp.settings_issuer_length": Plural(
+        "The issuer needs 1 to {max} character.", "The issuer needs 1 to {max} characters.", "max"
+    ),
     "otp.settings_issuer_colon": "The issuer cannot contain a colon or control characters.",
     "otp.settings_no_group": "Choose at least one group for which two-step is required.",
     # Status labels of a person's two-step state (the data-otp-status values)
@@ -489,13 +549,15 @@ MESSAGES: dict[str, str] = {
     "status.pending.explained": "Not connected yet — required, in the grace period",
     "status.overdue.explained": "Not connected — required, the grace period is over",
     "status.locked.explained": "Locked after too many wrong codes",
-    "status.active.counted": "{count} connected",
-    "status.pending.counted": "{count} in grace",
-    "status.overdue.counted": "{count} overdue",
-    "status.disabled.counted": "{count} disabled",
-    "status.locked.counted": "{count} locked",
-    "status.not_configured.counted": "{count} not configured",
-    "status.unprotected_admins.counted": "{count} administrators without two-step",
+    "status.active.counted": Plural("{count} connected", "{count} connected"),
+    "status.pending.counted": Plural("{count} in grace", "{count} in grace"),
+    "status.overdue.counted": Plural("{count} overdue", "{count} overdue"),
+    "status.disabled.counted": Plural("{count} disabled", "{count} disabled"),
+    "status.locked.counted": Plural("{count} locked", "{count} locked"),
+    "status.not_configured.counted": Plural("{count} not configured", "{count} not configured"),
+    "status.unprotected_admins.counted": Plural(
+        "{count} administrator without two-step", "{count} administrators without two-step"
+    ),
     "status.active.who": "users with an active device",
     "status.pending.who": "users who must still connect, within their grace period",
     "status.overdue.who": "users whose grace period is over",
@@ -528,15 +590,18 @@ MESSAGES: dict[str, str] = {
     "admin.otp_off": "Two-step authentication disabled",
     "admin.default_algorithm": "Default algorithm",
     "admin.mandatory": "Mandatory",
-    "admin.mandatory_for": "Yes, for {groups}, with {days} days to connect",
-    "admin.mandatory_for_one_day": "Yes, for {groups}, with {days} day to connect",
+    "admin.mandatory_for": Plural(
+        "Yes, for {groups}, with {days} day to connect",
+        "Yes, for {groups}, with {days} days to connect",
+        "days",
+    ),
     "admin.no_group": "no group",
     "admin.yes": "Yes",
     "admin.no": "No",
-    "admin.count_users": "{count} users",
-    "admin.count_active": "{count} active",
-    "admin.count_blocked": "{count} blocked",
-    "admin.count_administrators": "{count} administrators",
+    "admin.count_users": Plural("{count} user", "{count} users"),
+    "admin.count_active": Plural("{count} active", "{count} active"),
+    "admin.count_blocked": Plural("{count} blocked", "{count} blocked"),
+    "admin.count_administrators": Plural("{count} administrator", "{count} administrators"),
     "admin.otp_unloaded": "The two-step state could not be loaded. Reload the page.",
     "admin.otp_off_for_user": (
         "Two-step authentication is switched off for the whole console, so it cannot be managed "
@@ -552,7 +617,7 @@ MESSAGES: dict[str, str] = {
     "admin.disabled_until": "Disabled until",
     "admin.enabled_by_hand": "enabled again by hand",
     "admin.clock_drift": "Clock drift",
-    "admin.drift_seconds": "{seconds} seconds",
+    "admin.drift_seconds": Plural("{seconds} second", "{seconds} seconds", "seconds"),
     "admin.next_counter": "Next counter",
     "admin.recovery_switched_off": "(recovery codes are switched off)",
     "admin.failed_attempts": "Failed attempts",
@@ -576,8 +641,10 @@ MESSAGES: dict[str, str] = {
     "admin.sync_hint_hotp": (
         "When the device's counter has drifted, enter two codes it shows one after the other."
     ),
-    "admin.disable_days_hint": (
-        "0 = until enabled again; 1 to {max} days, after which it switches itself back on."
+    "admin.disable_days_hint": Plural(
+        "0 = until enabled again; 1 to {max} day, after which it switches itself back on.",
+        "0 = until enabled again; 1 to {max} days, after which it switches itself back on.",
+        "max",
     ),
     "admin.understand_disable": "I understand that signing in will ask only for the password.",
     "admin.confirm_disable": "Disable two-step authentication for {login}?",
@@ -803,12 +870,113 @@ MESSAGES: dict[str, str] = {
         "The tabs of the form as they will look once saved; hidden ones are greyed out."
     ),
     "gear.hidden": " (hidden)",
+    # Language and time zone
+    "preferences.title": "Language and time zone",
+    "preferences.intro": (
+        "The console speaks to you in this language and shows every time in this zone."
+    ),
+    "preferences.saved": "Your language and time zone are saved.",
+    "preferences.unchanged": "Nothing to change.",
+    "preferences.unknown_language": "Choose one of the languages offered.",
+    "preferences.unknown_timezone": (
+        "There is no such time zone. Choose one from the list, for example Europe/Moscow."
+    ),
+    "preferences.language_of_browser": "As my browser asks",
+    "preferences.timezone_of_console": "The console's zone ({zone})",
+    "preferences.timezone_hint": "An IANA name such as Europe/Moscow or America/New_York.",
+    "preferences.now_in_zone": "Your time now: {time}.",
+    "preferences.switch_language": "Language",
+    "language.en": "English",
+    "language.ru": "Русский",
+    "form.field.language": "Language",
+    "form.field.timezone": "Time zone",
+    "nav.settings": "Language and time zone",
+    # Security events: what each type means, and how it ended
+    "event.sign_in": "Signed in",
+    "event.sign_in_failed": "Sign-in failed",
+    "event.sign_out": "Signed out",
+    "event.rate_limited": "Too many attempts",
+    "event.session_ended": "Session ended",
+    "event.user_created": "User created",
+    "event.user_changed": "User changed",
+    "event.user_blocked": "User blocked",
+    "event.user_unblocked": "User unblocked",
+    "event.password_changed": "Password changed",
+    "event.preferences_changed": "Language or time zone changed",
+    "event.access_denied": "Access denied",
+    "event.otp_enabled": "Two-step authentication enabled for the console",
+    "event.otp_disabled_globally": "Two-step authentication disabled for the console",
+    "event.otp_settings_changed": "Two-step settings changed",
+    "event.otp_connected": "Device connected",
+    "event.otp_connect_failed": "Device connection failed",
+    "event.otp_disabled": "Two-step authentication disabled for the user",
+    "event.otp_reenabled": "Two-step authentication enabled again",
+    "event.otp_deleted": "Device removed",
+    "event.otp_synchronized": "Device synchronized",
+    "event.otp_code_requested": "One-time password asked for",
+    "event.otp_code_accepted": "One-time password accepted",
+    "event.otp_code_failed": "One-time password incorrect",
+    "event.otp_locked": "Second step locked",
+    "event.otp_unlocked": "Second step unlocked",
+    "event.otp_grace_started": "Days to connect started",
+    "event.otp_grace_extended": "Days to connect extended",
+    "event.otp_exempted": "Exempted from mandatory two-step",
+    "event.recovery_codes_generated": "New recovery codes generated",
+    "event.recovery_code_used": "Recovery code used",
+    "event.device_remembered": "Computer remembered",
+    "event.remembered_devices_forgotten": "Remembered computers forgotten",
+    "event.reauthenticated": "Password confirmed again",
+    "event.form_layout_saved": "Form settings saved",
+    "event.form_layout_reset": "Form settings reset",
+    "event.form_layout_disabled": "Custom form settings turned off",
+    "event.form_layout_enabled": "Custom form settings turned on",
+    "event.outcome.success": "success",
+    "event.outcome.failure": "failure",
+    "event.outcome.refused": "refused",
 }
 
 
+def _english() -> Translations:
+    return gettext.NullTranslations()
+
+
+_current_translations: Callable[[], Translations] = _english
+
+
+def use_translations(source: Callable[[], Translations]) -> None:
+    """Make `message` read its sentences from `source()`: the reader's language."""
+    global _current_translations
+    _current_translations = source
+
+
+def translated(key: str, values: dict[str, object] | None = None) -> str:
+    """Return the sentence for `key` in the reader's language, its `{names}` not yet filled.
+
+    A plural entry takes its form from its number among `values`.
+    """
+    entry = MESSAGES[key]
+    translations = _current_translations()
+    if isinstance(entry, Plural):
+        number = _count_of((values or {})[entry.number])
+        return translations.npgettext(key, entry.one, entry.other, number)
+    return translations.pgettext(key, entry)
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _count_of(value: object) -> int:
+    """The number a plural form agrees with: an int, or the digits of one drawn for the page
+    (`<strong>4</strong>`, `1 234` as the reader's language groups it)."""
+    if isinstance(value, int):
+        return value
+    digits = "".join(char for char in _TAG.sub("", str(value)) if char.isdigit())
+    return int(digits) if digits else 0
+
+
 def message(key: str, **values: object) -> str:
-    """Return the catalog text for `key`, filled with `values`."""
-    text = MESSAGES[key]
+    """Return the catalog text for `key` in the reader's language, filled with `values`."""
+    text = translated(key, values)
     return text.format(**values) if values else text
 
 

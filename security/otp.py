@@ -454,12 +454,12 @@ def describe_clock_offset(drift_steps: int, period: int) -> str | None:
     return message(key, duration=_duration(seconds))
 
 
-# The catalog keys of a duration in each unit: (one, many), for the plural forms.
+# The catalog key of a duration in each unit; the number picks the plural form.
 _DURATION_KEYS = {
-    "second": ("time.second", "time.seconds"),
-    "minute": ("time.minute", "time.minutes"),
-    "hour": ("time.hour", "time.hours"),
-    "day": ("time.day", "time.days"),
+    "second": "time.seconds",
+    "minute": "time.minutes",
+    "hour": "time.hours",
+    "day": "time.days",
 }
 
 
@@ -472,5 +472,4 @@ def _duration(seconds: int) -> str:
         amount, unit = round(seconds / 3600), "hour"
     else:
         amount, unit = round(seconds / 86_400), "day"
-    one, many = _DURATION_KEYS[unit]
-    return message(one if amount == 1 else many, count=amount)
+    return message(_DURATION_KEYS[unit], count=amount)

@@ -16,6 +16,7 @@ from security import list_queries
 from security.events import EVENT_TYPES
 from security.messages import message
 from security.untrusted_text import spreadsheet_safe
+from web.filters import event_label
 
 CSV_COLUMNS = ("time_utc", "type", "outcome", "actor", "subject", "ip", "details", "count")
 
@@ -38,7 +39,9 @@ def _filters(form: EventFilterForm) -> dict[str, object]:
 
 def _filter_form() -> tuple[EventFilterForm, bool]:
     form = EventFilterForm(request.args)
-    form.type.choices = [("", message("admin.all_types"))] + [(kind, kind) for kind in EVENT_TYPES]
+    form.type.choices = [("", message("admin.all_types"))] + [
+        (kind, event_label(kind)) for kind in EVENT_TYPES
+    ]
     return form, form.validate()
 
 

@@ -38,6 +38,7 @@ from security.otp_settings import load_settings
 from security.two_step import TwoStepError
 from web.connect_flow import ConnectScreen, new_codes_page, run_connect, steps_view
 from web.guards import ViewFunc, confirmed, guard, recent_sign_in, refuse, two_step_on
+from web.i18n import local_time_text
 from web.refusals import answer_refusal
 from web.signin_session import client_ip, current_session_id, require_recent_sign_in
 
@@ -296,7 +297,7 @@ def user_otp_disable(user: User) -> ResponseReturnValue:
     if until is None:
         flash(message("otp.disabled_forever"), "success")
     else:
-        flash(message("otp.disabled", until=until.strftime("%Y-%m-%d %H:%M UTC")), "success")
+        flash(message("otp.disabled", until=local_time_text(until)), "success")
     return _back(user)
 
 
@@ -353,9 +354,7 @@ def user_otp_defer(user: User) -> ResponseReturnValue:
     except TwoStepError as error:
         return _refused(user, error, defer_form=form)
     db.session.commit()
-    flash(
-        message("otp.grace_extended", deadline=deadline.strftime("%Y-%m-%d %H:%M UTC")), "success"
-    )
+    flash(message("otp.grace_extended", deadline=local_time_text(deadline)), "success")
     return _back(user)
 
 
@@ -376,7 +375,7 @@ def user_otp_exempt(user: User) -> ResponseReturnValue:
     if until is None:
         flash(message("otp.exemption_ended"), "success")
     else:
-        flash(message("otp.exempted", until=until.strftime("%Y-%m-%d")), "success")
+        flash(message("otp.exempted", until=local_time_text(until, style="date")), "success")
     return _back(user)
 
 

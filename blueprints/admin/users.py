@@ -15,11 +15,11 @@ from extensions import db
 from forms.admin import UserFilterForm, UserForm
 from forms.query import MAX_PAGE, int_arg, int_value
 from models import EMPLOYEES_GROUP_ID, User, utcnow
-from security import accounts, list_queries
-from security.accounts import AccountError, Profile
+from security import accounts, list_queries, preferences
+from security.accounts import Profile
 from security.form_layouts.layout import FormLayout
 from security.form_layouts.storage import resolved_layout
-from security.messages import message
+from security.messages import Refusal, message
 from web.signin_session import client_ip, require_recent_sign_in
 
 
@@ -49,7 +49,7 @@ def users() -> tuple[str, int]:
     ), 200 if valid else 400
 
 
-def _apply_errors(form: UserForm, error: AccountError) -> None:
+def _apply_errors(form: UserForm, error: Refusal) -> None:
     field = getattr(form, error.field or "login", form.login)
     field.errors = [*field.errors, error.text]
 
@@ -73,6 +73,10 @@ def _keep_hidden_fields(form: UserForm, layout: FormLayout, user: User | None) -
     if "password_confirm" in hidden and "password" not in hidden:
         # Nothing to repeat the password into: the one field shown decides.
         form.password_confirm.data = form.password.data
+
+
+def _preferences(form: UserForm) -> preferences.Preferences:
+    return preferences.Preferences(form.language.data or "", (form.timezone.data or "").strip())
 
 
 def _profile(form: UserForm) -> Profile:
@@ -176,7 +180,10 @@ def _create_user(form: UserForm, active_tab: str) -> ResponseReturnValue | None:
             actor=current_user,
             ip=client_ip(),
         )
-    except AccountError as error:
+        preferences.apply(
+            user, _preferences(form), now=utcnow(), actor=current_user, ip=client_ip()
+        )
+    except Refusal as error:
         db.session.rollback()
         _apply_errors(form, error)
         return None
@@ -239,7 +246,10 @@ def _save_user(user: User, form: UserForm, active_tab: str) -> ResponseReturnVal
             group_ids=form.groups.data or [],
             new_password=form.password.data or "",
         )
-    except AccountError as error:
+        changed += preferences.apply(
+            user, _preferences(form), now=utcnow(), actor=current_user, ip=client_ip()
+        )
+    except Refusal as error:
         db.session.rollback()
         _apply_errors(form, error)
         return None

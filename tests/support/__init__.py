@@ -53,6 +53,15 @@ CONNECTION_INPUT = re.compile(r'name="connection" value="([^"]+)"')
 # --- pages and codes ----------------------------------------------------------------
 
 
+def shown_time(value: datetime, zone: str = "UTC", language: str = "en") -> str:
+    """A time as the console shows it to a reader in `zone` who reads `language`."""
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    return f"{format_datetime(value, 'medium', tzinfo=ZoneInfo(zone), locale=language)} ({zone})"
+
+
 def csrf_token_from(html: str) -> str:
     """Return the first CSRF token in a page, as a browser would submit it."""
     match = CSRF_INPUT.search(html)

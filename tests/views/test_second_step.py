@@ -45,6 +45,7 @@ def test_no_page_is_reachable_while_the_second_step_is_pending(
         "auth.login_otp",
         "auth.login_cancel",
         "auth.logout",
+        "auth.choose_language",  # sets only the visitor's language cookie
         "static",
         "health.healthz",
     }

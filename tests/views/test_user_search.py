@@ -149,25 +149,25 @@ def test_a_search_counts_to_1000_and_then_says_more_than_1000(
 ) -> None:
     _bulk_users("many", 1000, "Manifold")
     page = admin_client.get("/admin/users?q=manifold").get_data(as_text=True)
-    assert message("nav.page_of", page=1, pages=20, total=1000) in page
+    assert message("nav.page_of", page=1, pages=20, total="1,000") in page
 
     _bulk_users("more", 100, "Manifold")  # 1,100 now
     for text in ("manifold", "ma"):  # the index, and LIKE
         response = admin_client.get("/admin/users", query_string={"q": text})
         page = response.get_data(as_text=True)
         assert len(_listed_logins(response)) == 50
-        assert message("nav.page_of_many", page=1, total=1000) in page
+        assert message("nav.page_of_many", page=1, total="1,000") in page
         assert "more than 1,000 in all" in page
         assert 'rel="next"' in page and 'rel="prev"' not in page
 
     # Pages go on past the cap, with a next page while there is one.
     page_21 = admin_client.get("/admin/users?q=manifold&page=21")
     assert _listed_logins(page_21)[0] == "more00000"
-    assert message("nav.page_of_many", page=21, total=1000) in page_21.get_data(as_text=True)
+    assert message("nav.page_of_many", page=21, total="1,000") in page_21.get_data(as_text=True)
     assert 'rel="next"' in page_21.get_data(as_text=True)
     # The last page knows the total: it holds the last of the matches.
     last = admin_client.get("/admin/users?q=manifold&page=22").get_data(as_text=True)
-    assert message("nav.page_of", page=22, pages=22, total=1100) in last
+    assert message("nav.page_of", page=22, pages=22, total="1,100") in last
     assert 'rel="next"' not in last and 'rel="prev"' in last
     # Past the end: nothing, and no claim of more.
     beyond = admin_client.get("/admin/users?q=manifold&page=40")

@@ -132,7 +132,7 @@ def test_hide_rename_reorder_and_move_fields_and_add_a_section() -> None:
     ]
     assert main.fields == ("active", "login", "password", "password_confirm", "name")
     assert layout.field_label("login") == "User name"
-    assert layout.tab("personal").fields == ("last_name",)  # type: ignore[union-attr]
+    assert layout.tab("personal").fields == ("last_name", "language", "timezone")  # type: ignore[union-attr]
     assert layout.hidden_fields == ("email",)
 
 
@@ -260,9 +260,10 @@ def test_a_layout_saved_before_a_tab_existed_shows_it_at_its_builtin_place() -> 
     layout = layout_from_document("user_edit", json.dumps(old))
     assert layout is not None
     assert tab_ids(layout) == ["personal", "otp", "main", "events"]
-    # Fields it did not mention stand at their built-in places.
+    # Fields it did not mention stand at their built-in places, the language and time
+    # zone added after it was saved too.
     assert layout.tab("main").fields == ("login", "active", "password", "password_confirm")  # type: ignore[union-attr]
-    assert layout.tab("personal").fields == ("name", "last_name")  # type: ignore[union-attr]
+    assert layout.tab("personal").fields == ("name", "last_name", "language", "timezone")  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(
@@ -292,7 +293,7 @@ def test_a_stale_document_is_repaired_on_load() -> None:
     assert layout.tab("groups").fields == ("groups", "login")  # type: ignore[union-attr]
     assert "email" in layout.tab("main").fields  # type: ignore[union-attr]
     assert layout.tab("otp").items == ()  # type: ignore[union-attr]
-    assert layout.tab("personal").fields == ("name", "last_name")  # type: ignore[union-attr]
+    assert layout.tab("personal").fields == ("name", "last_name", "language", "timezone")  # type: ignore[union-attr]
 
 
 def test_revealing_brings_fields_from_a_hidden_tab_to_the_first() -> None:
