@@ -133,7 +133,13 @@ def _second_step_page(
 
 
 def _pending_sign_in_over() -> Response:
-    """Send a browser whose half-finished sign-in expired, ended or was used up to the start."""
+    """Send a browser whose half-finished sign-in expired, ended or was used up to the start.
+
+    A browser already signed in (a bookmark of the code step, a link from elsewhere) goes
+    home instead: a GET must never end its session.
+    """
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user), code=303)
     abandon_second_step()
     flash(message("otp.pending_expired"), "error")
     return redirect(url_for("auth.login"), code=303)

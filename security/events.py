@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from sqlalchemy import event as sa_event
@@ -103,6 +103,11 @@ REFUSED: Final = "refused"
 
 # Refusals from one client within this time share one event row and count up in it.
 REFUSAL_WINDOW: Final = timedelta(minutes=1)
+
+
+def moment(value: datetime) -> str:
+    """A time as event details keep it: ISO 8601 in UTC, to the second (as the CSV shows)."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def record(

@@ -251,7 +251,7 @@ def provisioning_uri(
     return f"otpauth://{params.kind}/{label}?{encoded}"
 
 
-def qr_svg(data: str, label: str = "QR code for your authenticator app") -> str:
+def qr_svg(data: str, label: str | None = None) -> str:
     """Draw ``data`` as a QR code in inline, scalable SVG markup.
 
     No ``style`` attribute (the Content-Security-Policy forbids inline
@@ -269,6 +269,7 @@ def qr_svg(data: str, label: str = "QR code for your authenticator app") -> str:
     qr.make(fit=True)
     # The filled variant draws a white background so the code still scans
     # on a page with a dark theme.
+    label = label if label is not None else message("otp.qr_label")
     image = qr.make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
     svg = image.get_image()
     for name in ("width", "height"):

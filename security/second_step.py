@@ -232,7 +232,7 @@ def register_failure(
             actor=user,
             subject=user,
             outcome=events.REFUSED,
-            details={"until": until.strftime("%Y-%m-%d %H:%M UTC"), "attempts": attempts},
+            details={"until": events.moment(until), "attempts": attempts},
         )
     db.session.expire_all()
     return until

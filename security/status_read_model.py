@@ -489,11 +489,9 @@ def blocked_and_administrators() -> tuple[int, int]:
     return int(blocked), int(administrators)
 
 
-def group_names(group_ids: Iterable[int]) -> list[str]:
-    """Return the names of the groups with these ids, in id order."""
+def groups_with_ids(group_ids: Iterable[int]) -> list[Group]:
+    """Return the groups with these ids, in id order."""
     wanted = list(group_ids)
     if not wanted:
         return []
-    return list(
-        db.session.scalars(select(Group.name).where(Group.id.in_(wanted)).order_by(Group.id))
-    )
+    return list(db.session.scalars(select(Group).where(Group.id.in_(wanted)).order_by(Group.id)))

@@ -232,7 +232,7 @@ def disable(
         ip=ip,
         actor=actor,
         subject=user,
-        details={"until": until.strftime("%Y-%m-%d %H:%M UTC") if until else "re-enabled"},
+        details={"until": events.moment(until) if until else "re-enabled"},
     )
     return until
 
@@ -349,7 +349,7 @@ def start_grace_if_needed(
             ip=ip,
             actor=user,
             subject=user,
-            details={"deadline": account.grace_deadline.strftime("%Y-%m-%d %H:%M UTC")},
+            details={"deadline": events.moment(account.grace_deadline)},
         )
     return account
 
@@ -369,7 +369,7 @@ def extend_grace(user: User, days: int, *, now: datetime, actor: User, ip: str) 
         ip=ip,
         actor=actor,
         subject=user,
-        details={"deadline": account.grace_deadline.strftime("%Y-%m-%d %H:%M UTC")},
+        details={"deadline": events.moment(account.grace_deadline)},
     )
     return account.grace_deadline
 

@@ -28,11 +28,16 @@ from security.otp_settings import (
     set_enabled,
     update_parameters,
 )
+from web.filters import group_name
 from web.signin_session import client_ip, require_recent_sign_in
 
 FORM_ID = "otp_settings"
 STATE_TAB = "state"
 PARAMETERS_TAB = "parameters"
+
+
+def _group_choices() -> list[tuple[int, str]]:
+    return [(group.id, group_name(group)) for group in list_queries.all_groups()]
 
 
 def _layout() -> FormLayout:
@@ -62,7 +67,7 @@ def _render(
     form: OtpParametersForm, layout: FormLayout, active_tab: str, status: int
 ) -> tuple[str, int]:
     settings = load_settings()
-    form.mandatory_groups.choices = [(group.id, group.name) for group in list_queries.all_groups()]
+    form.mandatory_groups.choices = _group_choices()
     return render_template(
         "admin/otp_settings.html",
         form=form,
@@ -101,7 +106,7 @@ def _save_parameters(
 ) -> Response | tuple[str, int]:
     """Save the Parameters tab; show it again with the messages when something is wrong."""
     form = OtpParametersForm()
-    form.mandatory_groups.choices = [(group.id, group.name) for group in list_queries.all_groups()]
+    form.mandatory_groups.choices = _group_choices()
     form.validate_on_submit()
     # Fields the layout hides keep their stored values: saving never changes what is not shown.
     hidden = layout.hidden_fields

@@ -25,7 +25,7 @@ def overview() -> str:
             "administrators": administrators,
         },
         settings=settings,
-        mandatory_groups=status_read_model.group_names(settings.mandatory_group_ids),
+        mandatory_groups=status_read_model.groups_with_ids(settings.mandatory_group_ids),
         otp_counts=otp_counts,
         administrators_group_id=ADMINISTRATORS_GROUP_ID,
     )

@@ -20,18 +20,21 @@ from security.accounts import Profile
 from security.form_layouts.layout import FormLayout
 from security.form_layouts.storage import resolved_layout
 from security.messages import Refusal, message
+from web.filters import group_name
 from web.signin_session import client_ip, require_recent_sign_in
 
 
 def _group_choices() -> list[tuple[int, str]]:
-    return [(group.id, group.name) for group in list_queries.all_groups()]
+    return [(group.id, group_name(group)) for group in list_queries.all_groups()]
 
 
 @bp.route("/users")
 def users() -> tuple[str, int]:
     form = UserFilterForm(request.args)
     groups = list_queries.all_groups()
-    form.group.choices = [("", message("admin.all_groups"))] + [(str(g.id), g.name) for g in groups]
+    form.group.choices = [("", message("admin.all_groups"))] + [
+        (str(g.id), group_name(g)) for g in groups
+    ]
     valid = form.validate()
     group_id = int_value(form.group.data) if valid else None
     now = utcnow()

@@ -105,7 +105,13 @@ class BrowserClient(FlaskClient):
     def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         if has_app_context():
             vars(g._get_current_object()).clear()
-        return super().open(*args, **kwargs)
+        response = super().open(*args, **kwargs)
+        # The language and zone Flask-Babel keeps in `g` belong to that request: a test's
+        # own message("…") afterwards reads the console's default (English), not the
+        # language of the page it just fetched.
+        if has_app_context():
+            g.pop("_flask_babel", None)
+        return response
 
 
 @dataclass

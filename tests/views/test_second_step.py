@@ -352,3 +352,14 @@ def test_the_count_of_failures_stays_visible_while_locked_and_starts_over_after(
     db.session.expire_all()
     account = db.session.scalar(select(TwoStepAccount))
     assert account is not None and account.failed_attempts == 1 and account.locked_until is None
+
+
+@pytest.mark.parametrize("path", ["/login/otp", "/login/connect"])
+def test_opening_a_sign_in_step_when_signed_in_keeps_the_session(
+    employee_client: Any, path: str
+) -> None:
+    # A bookmark or a link from another site must not sign a person out with a GET.
+    response = employee_client.get(path)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/my/"
+    assert employee_client.get("/my/").status_code == 200

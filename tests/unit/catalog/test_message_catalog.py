@@ -197,6 +197,19 @@ def _not_for_people(tree: ast.AST) -> set[int]:
             )
         ):
             found.update(id(arg) for arg in ast.walk(node) if isinstance(arg, ast.Constant))
+        # A table from stored words to catalog keys ({"wrong password": "event.value…"}):
+        # its keys are what the code matches, and the reader sees the catalog's text.
+        if (
+            isinstance(node, ast.Dict)
+            and node.values
+            and all(
+                isinstance(value, ast.Constant)
+                and isinstance(value.value, str)
+                and _KEY.match(value.value)
+                for value in node.values
+            )
+        ):
+            found.update(id(key) for key in node.keys if key is not None)
     return found
 
 
@@ -232,6 +245,8 @@ def test_the_python_check_finds_english() -> None:
         "line 1: 'Nothing to change.'"
     ]
     assert english_in_python('StringField("Login")') == ["line 1: 'Login'"]
+    assert english_in_python('LABELS = {"wrong password": "event.value.wrong_password"}') == []
+    assert english_in_python('LABELS = {"wrong password": "Wrong password"}') != []
     assert english_in_python('Markup("<b>Signed in</b>")') != []
     assert english_in_python('Markup("<time datetime=\\"{}\\">{}</time>")') == []
     assert english_in_python('text += f" Clock drift: {n} seconds."') != []

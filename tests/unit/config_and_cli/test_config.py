@@ -37,6 +37,11 @@ def _settings(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
         ("SECRET_KEY", "short"),
         ("SQLITE_SYNCHRONOUS", "OFF"),
         ("SQLITE_SYNCHRONOUS", "normal; DROP TABLE users"),
+        ("DEFAULT_LANGUAGE", "de"),
+        ("DEFAULT_LANGUAGE", ""),
+        ("DEFAULT_TIMEZONE", "Mars/Olympus_Mons"),
+        ("DEFAULT_TIMEZONE", "../../etc/passwd"),
+        ("DEFAULT_TIMEZONE", "localtime"),
     ],
 )
 def test_an_invalid_setting_stops_start_up_with_one_line(
