@@ -133,7 +133,7 @@ def language_and_time_zone() -> ResponseReturnValue:
     try:
         changed = preferences.apply(
             current_user,
-            preferences.Preferences(form.language.data or "", (form.timezone.data or "").strip()),
+            form.chosen_preferences(preferences.of(current_user)),
             now=utcnow(),
             actor=current_user,
             ip=client_ip(),

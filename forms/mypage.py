@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from wtforms import HiddenField, PasswordField, SelectField, StringField
+from wtforms import Field, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Optional
 
 from forms.base import ConsoleForm
 from forms.validators import MaxLength, NoControlCharacters
 from security.messages import message
 from security.passwords import MAX_PASSWORD_LENGTH
-from security.preferences import TIMEZONE_MAX
+from security.preferences import TIMEZONE_MAX, Preferences
 from web.i18n import lazy_message
 
 
@@ -70,3 +70,17 @@ class PreferencesForm(ConsoleForm):
         validators=[Optional(), MaxLength(TIMEZONE_MAX), NoControlCharacters()],
         render_kw={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"},
     )
+
+    def chosen_preferences(self, stored: Preferences) -> Preferences:
+        """What was asked for; a field the request did not carry keeps its stored value.
+
+        A form sent by a script that predates these fields must not reset a person's
+        language and zone (a browser always sends both: empty means "not chosen").
+        """
+
+        def asked(field: Field, kept: str) -> str:
+            return (field.data or "").strip() if field.raw_data else kept
+
+        return Preferences(
+            asked(self.language, stored.language), asked(self.timezone, stored.timezone)
+        )

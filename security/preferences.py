@@ -50,6 +50,11 @@ def _zone_set() -> frozenset[str]:
     return frozenset(time_zones())
 
 
+def of(user: User) -> Preferences:
+    """A person's stored choices."""
+    return Preferences(user.language, user.timezone)
+
+
 def check(preferences: Preferences) -> None:
     """Refuse a language the console does not speak or a zone that does not exist."""
     if preferences.language and preferences.language not in LANGUAGES:

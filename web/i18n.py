@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -58,7 +58,6 @@ def init_app(app: Flask) -> None:
         local_time=local_time,
         utc_time=utc_time,
         format_number=flask_babel.format_number,
-        languages=LANGUAGES,
         time_zones=time_zones,
         switch_return_path=switch_return_path,
     )
@@ -139,7 +138,12 @@ def _zone(zone: str | None = None) -> tzinfo:
     return flask_babel.get_timezone() or UTC
 
 
-def local_time_text(value: datetime, *, zone: str | None = None, style: str = "datetime") -> str:
+TimeStyle = Literal["datetime", "time", "date"]
+
+
+def local_time_text(
+    value: datetime, *, zone: str | None = None, style: TimeStyle = "datetime"
+) -> str:
     """A stored UTC time as the reader reads it: their zone, named, in their language.
 
     `style` is "datetime" (29 Nov 2026, 20:37:00 (Europe/Moscow)), "time" (20:37
@@ -165,7 +169,7 @@ def _time_element(value: datetime, shown: str) -> Markup:
     )
 
 
-def local_time(value: datetime | None, *, style: str = "datetime") -> Markup:
+def local_time(value: datetime | None, *, style: TimeStyle = "datetime") -> Markup:
     """`local_time_text` in a <time> element, or a dash when there is no time."""
     if value is None:
         return Markup("—")

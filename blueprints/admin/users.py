@@ -78,8 +78,8 @@ def _keep_hidden_fields(form: UserForm, layout: FormLayout, user: User | None) -
         form.password_confirm.data = form.password.data
 
 
-def _preferences(form: UserForm) -> preferences.Preferences:
-    return preferences.Preferences(form.language.data or "", (form.timezone.data or "").strip())
+def _preferences(form: UserForm, user: User | None) -> preferences.Preferences:
+    return form.chosen_preferences(preferences.of(user) if user else preferences.Preferences())
 
 
 def _profile(form: UserForm) -> Profile:
@@ -184,7 +184,7 @@ def _create_user(form: UserForm, active_tab: str) -> ResponseReturnValue | None:
             ip=client_ip(),
         )
         preferences.apply(
-            user, _preferences(form), now=utcnow(), actor=current_user, ip=client_ip()
+            user, _preferences(form, None), now=utcnow(), actor=current_user, ip=client_ip()
         )
     except Refusal as error:
         db.session.rollback()
@@ -250,7 +250,7 @@ def _save_user(user: User, form: UserForm, active_tab: str) -> ResponseReturnVal
             new_password=form.password.data or "",
         )
         changed += preferences.apply(
-            user, _preferences(form), now=utcnow(), actor=current_user, ip=client_ip()
+            user, _preferences(form, user), now=utcnow(), actor=current_user, ip=client_ip()
         )
     except Refusal as error:
         db.session.rollback()

@@ -306,3 +306,22 @@ def test_the_connect_page_shows_the_server_time_in_utc_and_in_the_persons_zone(
     )
     assert found and found.group(1) == found.group(2)
     assert found.group(3).endswith("(Asia/Kolkata)")
+
+
+def test_a_profile_form_without_the_new_fields_keeps_the_persons_choice(
+    app: Flask, admin_client: FlaskClient, employee: Any, employee_client: FlaskClient
+) -> None:
+    # A script that posts the profile's fields as the contract listed them before the
+    # language existed must not reset it.
+    employee_client.post("/my/settings", data={"language": "ru", "timezone": "Europe/Moscow"})
+    renamed = admin_client.post(
+        f"/admin/users/{employee.id}",
+        data={"login": "employee", "active": "y", "groups": "2", "name": "Ivan"},
+    )
+    assert renamed.status_code == 303
+    user = user_named("employee")
+    assert (user.name, user.language, user.timezone) == ("Ivan", "ru", "Europe/Moscow")
+    # Nor does a My page form that sends only one of the two.
+    employee_client.post("/my/settings", data={"language": "en"})
+    user = user_named("employee")
+    assert (user.language, user.timezone) == ("en", "Europe/Moscow")
