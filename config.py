@@ -57,6 +57,17 @@ DEFAULTS: dict[str, Any] = {
     # zone every time is shown in.
     "DEFAULT_LANGUAGE": "en",
     "DEFAULT_TIMEZONE": "UTC",
+    # The console's address as people reach it, for links in e-mail.
+    "PUBLIC_URL": "",
+    # Outgoing mail; no server: notices on My page only.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_SECURITY": "none",
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_FROM": "console@localhost",
+    "MAIL_TIMEOUT": 10,
+    "MAIL_CA_FILE": "",
     # SQLite only (WAL mode). FULL syncs the log at every commit: a spent code, a lock or
     # a sign-in survives a power cut. NORMAL syncs only at checkpoints: commits survive a
     # crash of the application but the last ones may be lost on power loss or an OS
@@ -80,6 +91,8 @@ SERVER_ENGINE_OPTIONS: dict[str, Any] = {
     "pool_timeout": 10,
 }
 POSTGRESQL_CONNECT_ARGS: dict[str, Any] = {"connect_timeout": 5}
+
+MAIL_SECURITY_VALUES = ("none", "starttls", "ssl")
 
 # OFF is not offered: a commit could be lost or the file damaged by a crash of the OS.
 SQLITE_SYNCHRONOUS_VALUES = ("FULL", "EXTRA", "NORMAL")
@@ -128,6 +141,9 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = read_or_create_secret(instance / "secret_key")
     load_keys(app.config, instance)
     validate(app.config)
+    from security import notices
+
+    notices.configure(mail_enabled=bool(app.config["MAIL_SERVER"]))
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         str(app.config["SQLALCHEMY_DATABASE_URI"]), app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     )
@@ -212,6 +228,19 @@ def validate(config: Any) -> None:
         raise InvalidSetting(
             "FLASK_DEFAULT_TIMEZONE", "expected an IANA time zone name such as Europe/Moscow"
         )
+    if config["MAIL_SECURITY"] not in MAIL_SECURITY_VALUES:
+        raise InvalidSetting("FLASK_MAIL_SECURITY", "expected none, starttls or ssl")
+    for key in ("MAIL_PORT", "MAIL_TIMEOUT"):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65_535:
+            raise InvalidSetting(f"FLASK_{key}", "expected a whole number of at least 1")
+    if config["MAIL_CA_FILE"] and not Path(str(config["MAIL_CA_FILE"])).is_file():
+        raise InvalidSetting("FLASK_MAIL_CA_FILE", "no such file")
+    if "@" not in str(config["MAIL_FROM"]):
+        raise InvalidSetting("FLASK_MAIL_FROM", "expected an e-mail address")
+    public_url = str(config["PUBLIC_URL"])
+    if public_url and not public_url.startswith(("https://", "http://")):
+        raise InvalidSetting("FLASK_PUBLIC_URL", "expected https://console.example.com")
     secret = config["SECRET_KEY"]
     if not isinstance(secret, str | bytes) or len(secret) < 16:
         raise InvalidSetting("FLASK_SECRET_KEY", "expected at least 16 characters")

@@ -3,6 +3,7 @@
 from models.base import utcnow
 from models.event import Event
 from models.form_layout import SavedFormLayout
+from models.notice import NOTICE_SETTINGS_ROW_ID, Notice, NoticeSettings, OutgoingMail
 from models.otp import (
     SETTINGS_ROW_ID,
     OtpDevice,
@@ -25,6 +26,10 @@ __all__ = [
     "ADMINISTRATORS_GROUP_ID",
     "EMPLOYEES_GROUP_ID",
     "Event",
+    "NOTICE_SETTINGS_ROW_ID",
+    "Notice",
+    "NoticeSettings",
+    "OutgoingMail",
     "OtpDevice",
     "OtpSettings",
     "PendingSignIn",

@@ -55,6 +55,8 @@ FORM_LAYOUT_SAVED: Final = "form_layout_saved"
 FORM_LAYOUT_RESET: Final = "form_layout_reset"
 FORM_LAYOUT_DISABLED: Final = "form_layout_disabled"
 FORM_LAYOUT_ENABLED: Final = "form_layout_enabled"
+NOTICE_SETTINGS_CHANGED: Final = "notice_settings_changed"
+TEST_MAIL_SENT: Final = "test_mail_sent"
 
 EVENT_TYPES: Final = (
     SIGN_IN,
@@ -95,6 +97,8 @@ EVENT_TYPES: Final = (
     FORM_LAYOUT_RESET,
     FORM_LAYOUT_DISABLED,
     FORM_LAYOUT_ENABLED,
+    NOTICE_SETTINGS_CHANGED,
+    TEST_MAIL_SENT,
 )
 
 SUCCESS: Final = "success"
