@@ -128,15 +128,15 @@ def notify(
     kind: str,
     *,
     now: datetime,
+    values: dict[str, object] | None = None,
     once_key: str | None = None,
-    **values: object,
 ) -> Notice:
     """Add a notice for `user` and, when it goes out by mail, its e-mail. The caller commits."""
     notice = Notice(
         user_id=user.id,
         kind=kind,
         created_at=now,
-        values=json.dumps(values, sort_keys=True, default=str),
+        values=json.dumps(values or {}, sort_keys=True, default=str),
         once_key=once_key,
     )
     db.session.add(notice)
@@ -157,7 +157,11 @@ def notify(
 
 
 def notify_administrators(
-    kind: str, *, now: datetime, except_user_id: int | None = None, **values: object
+    kind: str,
+    *,
+    now: datetime,
+    values: dict[str, object] | None = None,
+    except_user_id: int | None = None,
 ) -> int:
     """Tell every active administrator (but one) about the console; return how many."""
     administrators = db.session.scalars(
@@ -169,7 +173,7 @@ def notify_administrators(
     told = 0
     for administrator in administrators:
         if administrator.id != except_user_id:
-            notify(administrator, kind, now=now, **values)
+            notify(administrator, kind, now=now, values=values)
             told += 1
     return told
 
@@ -249,6 +253,8 @@ def create_due_reminders(now: datetime) -> int:
     ).all()
     created = 0
     for user, deadline in rows:
+        if deadline is None:
+            continue
         kind = _due_reminder(deadline, now)
         if kind is None:
             continue
@@ -260,7 +266,9 @@ def create_due_reminders(now: datetime) -> int:
             continue
         try:
             with db.session.begin_nested():
-                notify(user, kind, now=now, once_key=once_key, deadline=moment(deadline))
+                notify(
+                    user, kind, now=now, once_key=once_key, values={"deadline": moment(deadline)}
+                )
         except IntegrityError:
             continue  # another sender told this person a moment ago
         db.session.commit()
