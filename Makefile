@@ -36,8 +36,11 @@ db: install
 admin: db
 	$(FLASK) users ensure-admin
 
-# Plain HTTP on 127.0.0.1 only, so the cookies cannot be Secure here.
+# Plain HTTP on 127.0.0.1 only, so the cookies cannot be Secure here. The notice sender
+# runs beside the development server and stops with it.
 run: admin
+	@$(FLASK) notify send & sender=$$!; \
+	trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
 	FLASK_SESSION_COOKIE_SECURE=$${FLASK_SESSION_COOKIE_SECURE:-false} $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install-test

@@ -95,10 +95,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    from web import errors, filters
+    from web import errors, filters, notice_text
 
     errors.register(app)
     filters.register(app)
+    notice_text.register(app)
 
 
 def register_security_headers(app: Flask) -> None:

@@ -33,6 +33,7 @@ from security.signin import SignInState
 from web.connect_flow import ConnectScreen, run_connect, steps_view
 from web.i18n import local_time_text, remember_visitor_language
 from web.login_limits import (
+    browser_known_for,
     known_browser,
     login_name_key,
     password_refused,
@@ -112,7 +113,7 @@ def _after_password(user: User, next_state: SignInState, form: LoginForm) -> Res
     login, home = user.login, safe_next(form.next.data, "") or home_for(user)
     remember = bool(form.remember.data)
     if next_state is SignInState.SIGNED_IN:
-        finish_sign_in(user, remember=remember)
+        finish_sign_in(user, remember=remember, new_browser=not browser_known_for(login))
         return remember_browser(redirect(home, code=303), login)
     step = begin_second_step(user, next_state, remember=remember, next_url=home)
     return redirect(url_for(step), code=303)
@@ -195,7 +196,8 @@ def _complete_second_step(
             days=settings.remember_days,
         )
     method = "recovery_code" if result.outcome is Outcome.RECOVERY_ACCEPTED else "otp"
-    if not finish_sign_in(user, remember=pending.remember, method=method):
+    new_browser = not browser_known_for(login)
+    if not finish_sign_in(user, remember=pending.remember, method=method, new_browser=new_browser):
         # Another request with a copy of this cookie completed or ended the sign-in.
         return _pending_sign_in_over()
     if result.recovery_codes_left is not None:
@@ -236,7 +238,10 @@ def _forced_connection(
 
     def finish_signing_in() -> Response | None:
         # The device and the used-up pending sign-in commit in one transaction.
-        if not finish_sign_in(user, remember=pending.remember, method="connect"):
+        new_browser = not browser_known_for(login)
+        if not finish_sign_in(
+            user, remember=pending.remember, method="connect", new_browser=new_browser
+        ):
             return _pending_sign_in_over()
         after_this_request(lambda response: remember_browser(response, login))
         return None

@@ -29,6 +29,7 @@ from models import OtpSettings, UserSession, utcnow
 from security import (
     accounts,
     events,
+    notices,
     preferences,
     recovery_code_store,
     remembered_computers,
@@ -109,6 +110,23 @@ def _render_security(password_form: PasswordChangeForm, status: int = 200) -> tu
 
 def _security_url() -> str:
     return url_for("mypage.security")
+
+
+@bp.route("/notifications")
+def notifications() -> str:
+    return render_template(
+        "mypage/notifications.html",
+        notices=notices.notices_of(current_user.id),
+        button_form=SubmitOnlyForm(),
+    )
+
+
+@bp.route("/notifications/read", methods=["POST"])
+def notifications_read() -> Response:
+    notices.mark_all_read(current_user.id, now=utcnow())
+    db.session.commit()
+    flash(message("notice.marked_read"), "success")
+    return redirect(url_for("mypage.notifications"), code=303)
 
 
 def _preferences_page(form: PreferencesForm, status: int) -> tuple[str, int]:

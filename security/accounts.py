@@ -14,7 +14,7 @@ from sqlalchemy.orm import lazyload
 from extensions import db
 from models import EMPLOYEES_GROUP_ID, Group, RememberedComputer, User
 from models.user import EMAIL_MAX, LOGIN_MAX, NAME_MAX
-from security import events, sessions
+from security import events, notices, sessions
 from security.messages import Refusal
 from security.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -312,6 +312,12 @@ def set_password(
         actor=actor,
         subject=user,
         details={"sessions_ended": ended},
+    )
+    notices.notify(
+        user,
+        notices.PASSWORD_CHANGED,
+        now=now,
+        values={"actor": actor.login if actor is not None and actor.id != user.id else ""},
     )
 
 

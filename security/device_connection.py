@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import OtpDevice, OtpSettings, SpentConnection, User
-from security import events, keys, otp, sessions
+from security import events, keys, notices, otp, sessions
 from security.otp import OtpParams, TotpMatch
 from security.recovery_code_store import generate_recovery_codes
 from security.secret_box import SecretBoxError
@@ -236,8 +236,15 @@ def confirm_connection(
         subject=user,
         details={"type": params.kind, "source": connection.source, "drift_steps": drift},
     )
+    notices.notify(
+        user,
+        notices.OTP_CONNECTED,
+        now=now,
+        values={"actor": actor.login if actor.id != user.id else ""},
+    )
     codes = (
-        generate_recovery_codes(user, now=now, actor=actor, ip=ip)
+        # Codes that come with a connection are told with it, not as new codes.
+        generate_recovery_codes(user, now=now, actor=actor, ip=ip, announce=False)
         if settings.allow_recovery_codes
         else []
     )

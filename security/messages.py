@@ -976,6 +976,143 @@ MESSAGES: dict[str, str | Plural] = {
     "event.value.connect": "connection at sign-in",
     "event.value.personal": "oneself",
     "event.value.default": "everyone (default)",
+    # Notices (My page and e-mail): a subject, and a sentence filled when it is read
+    "notice.otp_connected.subject": "Two-step authentication connected",
+    "notice.otp_connected.text": (
+        "Two-step authentication was connected to your account on {time}. From now on a "
+        "sign-in asks for a one-time password after the password."
+    ),
+    "notice.otp_connected_by.text": (
+        "{actor} connected a two-step device to your account on {time}."
+    ),
+    "notice.otp_disabled.subject": "Two-step authentication switched off",
+    "notice.otp_disabled.text": (
+        "{actor} switched off two-step authentication for your account on {time}, until {until}."
+    ),
+    "notice.otp_disabled_forever.text": (
+        "{actor} switched off two-step authentication for your account on {time}, until it "
+        "is switched on again."
+    ),
+    "notice.otp_enabled.subject": "Two-step authentication switched back on",
+    "notice.otp_enabled.text": (
+        "{actor} switched two-step authentication back on for your account on {time}."
+    ),
+    "notice.otp_removed.subject": "Two-step device removed",
+    "notice.otp_removed.text": (
+        "{actor} removed the two-step device and the recovery codes of your account on "
+        "{time}. Connect a device again on My page."
+    ),
+    "notice.recovery_codes_generated.subject": "New recovery codes",
+    "notice.recovery_codes_generated.text": (
+        "New recovery codes were made for your account on {time}. The earlier codes no longer work."
+    ),
+    "notice.recovery_code_used.subject": "A recovery code was used",
+    "notice.recovery_code_used.text": Plural(
+        "A recovery code was used to sign in to your account on {time}. {left} code is left.",
+        "A recovery code was used to sign in to your account on {time}. {left} codes are left.",
+        "left",
+    ),
+    "notice.otp_locked.subject": "Second step locked",
+    "notice.otp_locked.text": (
+        "The second step of your account was locked on {time} after too many wrong codes, "
+        "until {until}. If it was not you, change your password and tell an administrator."
+    ),
+    "notice.new_browser.subject": "Sign-in from a new browser",
+    "notice.new_browser.text": (
+        "Your account was signed in to from a browser not seen before: {browser}, address "
+        "{ip}, on {time}. If it was not you, change your password and tell an administrator."
+    ),
+    "notice.password_changed.subject": "Password changed",
+    "notice.password_changed.text": (
+        "The password of your account was changed on {time}. If it was not you, tell an "
+        "administrator at once."
+    ),
+    "notice.password_changed_by.text": ("{actor} set a new password for your account on {time}."),
+    "notice.grace_started.subject": "Two-step authentication is required",
+    "notice.grace_started.text": (
+        "Two-step authentication is now mandatory for your account. Connect an "
+        "authenticator app on My page before {deadline}."
+    ),
+    "notice.grace_reminder_3_days.subject": "Three days left to connect two-step authentication",
+    "notice.grace_reminder_3_days.text": (
+        "Connect two-step authentication on My page before {deadline}: after that, signing "
+        "in will ask you to connect it first."
+    ),
+    "notice.grace_reminder_1_day.subject": "One day left to connect two-step authentication",
+    "notice.grace_reminder_1_day.text": (
+        "Connect two-step authentication on My page before {deadline}: after that, signing "
+        "in will ask you to connect it first."
+    ),
+    "notice.grace_overdue.subject": "The time to connect two-step authentication is over",
+    "notice.grace_overdue.text": (
+        "The time to connect two-step authentication ended on {deadline}. Your next sign-in "
+        "will ask you to connect an authenticator app before going on."
+    ),
+    "notice.admin_locked.subject": "An administrator's second step is locked",
+    "notice.admin_locked.text": (
+        "The second step of administrator {login} was locked on {time} after too many wrong "
+        "codes, until {until}."
+    ),
+    "notice.two_step_switched_off.subject": "Two-step authentication switched off for everyone",
+    "notice.two_step_switched_off.text": (
+        "{actor} switched two-step authentication off for the whole console on {time}. "
+        "Every sign-in now asks for the password only."
+    ),
+    "notice.actor_administrator": "Administrator {login}",
+    "notice.actor_command_line": "An administrator on the server's command line",
+    "notice.title": "Notices",
+    "notice.none": "No notices yet.",
+    "notice.unread": "new",
+    "notice.mark_all_read": "Mark all as read",
+    "notice.marked_read": "All notices are marked as read.",
+    "notice.unread_count": Plural("{count} new notice", "{count} new notices"),
+    "notice.nav": "Notices",
+    "mail.greeting": "Hello, {name}.",
+    "mail.see_notices": "Your notices: {url}",
+    "mail.footer": (
+        "This message was sent automatically by {product}; replies are not read. It never "
+        "holds a password or a code, and nobody will ask you for one."
+    ),
+    "mail.test.subject": "Test message",
+    "mail.test.text": "This is a test message from {product}, sent on {time}.",
+    # Settings → Notifications
+    "notify.title": "Notifications",
+    "notify.intro": (
+        "Every notice appears on the person's My page. Choose which kinds are also sent "
+        "by e-mail to people who have an address."
+    ),
+    "notify.kinds": "Sent by e-mail",
+    "notify.saved": "The notification settings are saved.",
+    "notify.unchanged": "Nothing to change.",
+    "notify.unknown_kind": "One of the chosen kinds does not exist.",
+    "notify.mail_server": "Mail server",
+    "notify.no_mail_server": (
+        "No mail server is configured (FLASK_MAIL_SERVER): notices stay on My page."
+    ),
+    "notify.security": "Connection security",
+    "notify.sender": "Sender",
+    "notify.username": "User name",
+    "notify.password_set": "A password is set (not shown).",
+    "notify.public_url": "Links in messages",
+    "notify.no_public_url": (
+        "No public address is configured (FLASK_PUBLIC_URL): messages hold no links."
+    ),
+    "notify.send_test": "Send a test message",
+    "notify.test_to": "A test message goes to your own address, {email}.",
+    "notify.test_no_address": "Your account has no e-mail address to send a test message to.",
+    "notify.test_sent": "The server accepted the test message: {reply}",
+    "notify.test_failed": "The test message was not sent: {reply}",
+    "notify.failed_title": "Messages not delivered",
+    "notify.failed_none": "No message has failed.",
+    "notify.failed_recipient": "Recipient",
+    "notify.failed_kind": "Notice",
+    "notify.failed_attempts": "Attempts",
+    "notify.failed_answer": "Server's answer",
+    "notify.queue": "Waiting to be sent: {pending}. Sent: {sent}. Not delivered: {failed}.",
+    "nav.notifications_settings": "Notifications",
+    "event.notice_settings_changed": "Notification settings changed",
+    "event.test_mail_sent": "Test message sent",
+    "event.detail.not_mailed": "not sent by e-mail",
 }
 
 

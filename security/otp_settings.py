@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 
 from extensions import db
 from models import SETTINGS_ROW_ID, Group, OtpSettings, RememberedComputer, User
-from security import events
+from security import events, notices
 from security.messages import message
 from security.untrusted_text import has_control_characters
 
@@ -167,4 +167,10 @@ def set_enabled(enabled: bool, *, now: datetime, actor: User | None, ip: str) ->
         ip=ip,
         actor=actor,
     )
+    if not enabled:
+        notices.notify_administrators(
+            notices.TWO_STEP_SWITCHED_OFF,
+            now=now,
+            values={"actor": actor.login if actor else ""},
+        )
     return True

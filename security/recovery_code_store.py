@@ -13,13 +13,18 @@ from sqlalchemy import delete, func, select, update
 
 from extensions import db
 from models import RecoveryCode, User
-from security import events, keys, recovery_codes
+from security import events, keys, notices, recovery_codes
 from security.statements import rowcount
 from security.untrusted_text import neutralize
 
 
-def generate_recovery_codes(user: User, *, now: datetime, actor: User, ip: str) -> list[str]:
-    """Replace the user's recovery codes; return the new ones formatted, to show once."""
+def generate_recovery_codes(
+    user: User, *, now: datetime, actor: User, ip: str, announce: bool = True
+) -> list[str]:
+    """Replace the user's recovery codes; return the new ones formatted, to show once.
+
+    `announce` tells the user (a notice, never the codes); a connection tells its own.
+    """
     codes = recovery_codes.generate_codes()
     key = keys.recovery_key()
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
@@ -40,6 +45,13 @@ def generate_recovery_codes(user: User, *, now: datetime, actor: User, ip: str) 
         subject=user,
         details={"count": len(codes)},
     )
+    if announce:
+        notices.notify(
+            user,
+            notices.RECOVERY_CODES_GENERATED,
+            now=now,
+            values={"actor": actor.login if actor.id != user.id else ""},
+        )
     return [recovery_codes.format_code(code) for code in codes]
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, null, select, update
 
 from extensions import db
 from models import SETTINGS_ROW_ID, OtpDevice, OtpSettings, TwoStepAccount, User
-from security import events, otp, recovery_codes
+from security import events, notices, otp, recovery_codes
 from security.device_spend import spend_counter, spend_step
 from security.otp_settings import keep_for_session, load_settings
 from security.recovery_code_store import recovery_codes_left, spend_recovery_code
@@ -120,6 +120,7 @@ def _verify(
             subject=user,
             details={"left": left},
         )
+        notices.notify(user, notices.RECOVERY_CODE_USED, now=now, values={"left": left})
         return CodeResult(Outcome.RECOVERY_ACCEPTED, recovery_codes_left=left)
     events.record(events.OTP_CODE_ACCEPTED, now=now, ip=ip, actor=user, subject=user)
     return CodeResult(Outcome.ACCEPTED)
@@ -234,5 +235,13 @@ def register_failure(
             outcome=events.REFUSED,
             details={"until": events.moment(until), "attempts": attempts},
         )
+        notices.notify(user, notices.OTP_LOCKED, now=now, values={"until": notices.moment(until)})
+        if user.is_admin:
+            notices.notify_administrators(
+                notices.ADMIN_LOCKED,
+                now=now,
+                values={"login": user.login, "until": notices.moment(until)},
+                except_user_id=user.id,
+            )
     db.session.expire_all()
     return until

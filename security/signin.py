@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from models import User
-from security import accounts, events, sessions, two_step
+from security import accounts, events, notices, sessions, two_step
 from security.otp_settings import load_settings
 from security.passwords import hash_password, needs_rehash, verify_password
 from security.untrusted_text import neutralize
@@ -120,9 +120,26 @@ def check_password(
 
 
 def complete_sign_in(
-    user: User, *, now: datetime, ip: str, user_agent: str, method: str = "password"
+    user: User,
+    *,
+    now: datetime,
+    ip: str,
+    user_agent: str,
+    method: str = "password",
+    new_browser: bool = False,
 ) -> str:
-    """Record a full sign-in and open its server-side session; return the cookie token."""
+    """Record a full sign-in and open its server-side session; return the cookie token.
+
+    `new_browser`: this browser never signed in as this user before; the user is told,
+    unless this is their first sign-in ever (every browser is new then).
+    """
+    if new_browser and user.last_sign_in_at is not None:
+        notices.notify(
+            user,
+            notices.NEW_BROWSER,
+            now=now,
+            values={"browser": neutralize(user_agent, 300), "ip": ip},
+        )
     user.last_sign_in_at = now
     events.record(
         events.SIGN_IN, now=now, ip=ip, actor=user, subject=user, details={"method": method}

@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
 from models import OtpDevice, OtpSettings, RecoveryCode, RememberedComputer, TwoStepAccount, User
-from security import events, keys, otp, sessions
+from security import events, keys, notices, otp, sessions
 from security.device_spend import spend_counter, spend_step
 from security.messages import Refusal
 from security.otp import OtpParams
@@ -234,7 +234,30 @@ def disable(
         subject=user,
         details={"until": events.moment(until) if until else "re-enabled"},
     )
+    _tell_about_administrator(
+        user,
+        actor,
+        notices.OTP_DISABLED,
+        now=now,
+        values={"until": notices.moment(until) if until else ""},
+    )
     return until
+
+
+def _tell_about_administrator(
+    user: User,
+    actor: User | None,
+    kind: str,
+    *,
+    now: datetime,
+    values: dict[str, object] | None = None,
+) -> None:
+    """Tell the user what someone else (an administrator, or the command line) did."""
+    if actor is not None and actor.id == user.id:
+        return
+    notices.notify(
+        user, kind, now=now, values={"actor": actor.login if actor else "", **(values or {})}
+    )
 
 
 def _refuse_own_mandatory(
@@ -269,6 +292,7 @@ def enable(user: User, *, now: datetime, actor: User, ip: str) -> None:
     device.enabled = True
     device.disabled_until = None
     events.record(events.OTP_REENABLED, now=now, ip=ip, actor=actor, subject=user)
+    _tell_about_administrator(user, actor, notices.OTP_ENABLED, now=now)
 
 
 def remove_device(
@@ -283,6 +307,7 @@ def remove_device(
         user.id, now=now, reason="otp_deleted", keep_session_id=keep_session_id
     )
     events.record(events.OTP_DELETED, now=now, ip=ip, actor=actor, subject=user)
+    _tell_about_administrator(user, actor, notices.OTP_REMOVED, now=now)
 
 
 def synchronize(
@@ -350,6 +375,12 @@ def start_grace_if_needed(
             actor=user,
             subject=user,
             details={"deadline": events.moment(account.grace_deadline)},
+        )
+        notices.notify(
+            user,
+            notices.GRACE_STARTED,
+            now=now,
+            values={"deadline": notices.moment(account.grace_deadline)},
         )
     return account
 

@@ -56,6 +56,8 @@ EVENT_LABELS = {
     events.FORM_LAYOUT_RESET: "event.form_layout_reset",
     events.FORM_LAYOUT_DISABLED: "event.form_layout_disabled",
     events.FORM_LAYOUT_ENABLED: "event.form_layout_enabled",
+    events.NOTICE_SETTINGS_CHANGED: "event.notice_settings_changed",
+    events.TEST_MAIL_SENT: "event.test_mail_sent",
 }
 OUTCOME_LABELS = {
     events.SUCCESS: "event.outcome.success",
@@ -99,6 +101,7 @@ DETAIL_LABELS = {
     "path": "event.detail.path",
     "language": "event.detail.language",
     "timezone": "event.detail.timezone",
+    "not_mailed": "event.detail.not_mailed",
 }
 VALUE_LABELS = {
     "unknown login": "event.value.unknown_login",

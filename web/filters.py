@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 from flask import Flask
+from flask_login import current_user
 from markupsafe import Markup
 
 from models import ADMINISTRATORS_GROUP_ID, EMPLOYEES_GROUP_ID, Group
+from security import notices
 from security.messages import message, translated
 from web.event_text import BUILTIN_GROUP_LABELS, event_details, event_label, outcome_label
 
@@ -67,10 +69,18 @@ def group_name(group: Group) -> str:
     return group.name
 
 
+def unread_notices() -> int:
+    """How many notices the signed-in person has not read (the header's count)."""
+    if not current_user.is_authenticated:
+        return 0
+    return notices.unread_count(current_user.id)
+
+
 def register(app: Flask) -> None:
     """Attach the filters and the catalog's `t(key, **values)` to the app's templates."""
     app.jinja_env.filters["browser"] = browser_name
     app.jinja_env.filters["group_name"] = group_name
+    app.jinja_env.globals["unread_notices"] = unread_notices
     app.jinja_env.filters["event_details"] = event_details
     app.jinja_env.globals["event_label"] = event_label
     app.jinja_env.globals["outcome_label"] = outcome_label

@@ -46,7 +46,13 @@ def _secret_keys() -> list[str]:
 
 def known_browser() -> bool:
     """Tell whether this browser has signed in before as the login it now tries."""
-    login = accounts.login_key(submitted_login())
+    return browser_known_for(submitted_login())
+
+
+def browser_known_for(login_name: str) -> bool:
+    """Tell whether this browser has signed in as `login_name` before: its device cookie
+    names the login, or it is a remembered computer of that user."""
+    login = accounts.login_key(login_name)
     now = utcnow()
     cookie = request.cookies.get(DEVICE_COOKIE)
     if device_cookies.knows_login(_secret_keys(), cookie, login, now=now):

@@ -185,8 +185,12 @@ def abandon_second_step() -> None:
     session.clear()
 
 
-def finish_sign_in(user: User, *, remember: bool, method: str = "password") -> bool:
+def finish_sign_in(
+    user: User, *, remember: bool, method: str = "password", new_browser: bool = False
+) -> bool:
     """Sign the user in with a renewed session; commits.
+
+    `new_browser` says this browser never signed in as this user (the user is told).
 
     After a second step, the pending sign-in is used up by the same transaction: of two
     requests carrying the same pending cookie, only one signs in. The other gets False,
@@ -207,6 +211,7 @@ def finish_sign_in(user: User, *, remember: bool, method: str = "password") -> b
         ip=client_ip(),
         user_agent=request.headers.get("User-Agent", ""),
         method=method,
+        new_browser=new_browser,
     )
     # A fresh cookie session: nothing from before the sign-in survives (no fixation).
     session.clear()

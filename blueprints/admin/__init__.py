@@ -35,6 +35,7 @@ def check_rights() -> None:
 from blueprints.admin import (  # noqa: E402,F401  (register routes)
     events,
     form_settings,
+    notifications,
     otp_settings,
     overview,
     user_otp,

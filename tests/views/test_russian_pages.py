@@ -357,6 +357,7 @@ def test_every_page_of_an_employee_reads_russian(
             "/my/security/connect",
             "/my/security/recovery-codes",
             "/my/settings",
+            "/my/notifications",
             "/my/reauth?next=/my/security",
             "/admin/",
         ):
