@@ -1,18 +1,24 @@
-"""Command line: `flask --app app users …` (and, later, `otp …`)."""
+"""Command line: `flask --app app users …`, `otp …` and `notify …`."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import signal
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from extensions import db
-from models import ADMINISTRATORS_GROUP_ID, User, user_groups, utcnow
-from security import two_step
+from models import ADMINISTRATORS_GROUP_ID, OutgoingMail, User, user_groups, utcnow
+from security import mail_outbox, notices, two_step
 from security.accounts import AccountError, Profile, create_user, find_by_login
 from security.otp_settings import load_settings
 
@@ -138,10 +144,121 @@ def otp_rotate_keys_command() -> None:
     click.echo(f"Re-encrypted {rotated} of {total} secrets under the newest key.")
 
 
+notify_cli = AppGroup("notify", help="Notices: their e-mails and the grace reminders.")
+
+NO_MAIL_SERVER = "no mail server: notices stay on My page"
+
+
+def _mail_in_words(app: Flask) -> Callable[[OutgoingMail], mail_outbox.RenderedMail]:
+    """Each e-mail in its recipient's language, its link to the console's public address."""
+    from web.notice_text import render_mail
+
+    public_url = str(app.config["PUBLIC_URL"])
+    return lambda mail: render_mail(mail, public_url=public_url)
+
+
+def _notify_round(
+    server: mail_outbox.MailServer | None,
+    render: Callable[[OutgoingMail], mail_outbox.RenderedMail],
+    stopping: Callable[[], bool] = lambda: False,
+) -> tuple[mail_outbox.SendSummary, int]:
+    """Create the reminders due now, then send what is due (the reminders among it)."""
+    now = utcnow()
+    reminders = notices.create_due_reminders(now)
+    if server is None:
+        return mail_outbox.SendSummary(), reminders
+    summary = mail_outbox.send_due(now, server=server, render=render, stopping=stopping)
+    return summary, reminders
+
+
+def _summary_line(summary: mail_outbox.SendSummary, reminders: int) -> str:
+    return (
+        f"sent {summary.sent}, retried {summary.retried}, failed {summary.failed}, "
+        f"reminders {reminders}"
+    )
+
+
+class _StopSignals:
+    """SIGTERM and SIGINT ask the loop to stop after the message in hand; a second one of
+    either acts as it normally would (a second Ctrl-C interrupts at once)."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopSignals:
+        for number in self.SIGNALS:
+            self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._restore()
+
+    def _handle(self, _number: int, _frame: FrameType | None) -> None:
+        self.requested = True
+        self._restore()
+
+    def _restore(self) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous.clear()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait between rounds, waking early when asked to stop."""
+        end = time.monotonic() + seconds
+        while not self.requested and (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.2))
+
+
+@notify_cli.command("send")
+@click.option("--once", is_flag=True, help="Do one round (reminders, then mail) and exit.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds between rounds.",
+)
+def notify_send_command(once: bool, interval: float) -> None:
+    """Send due notices by e-mail and create due grace reminders, until stopped.
+
+    Several senders, on one host or several, may run at once: each message is sent once.
+    """
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    server = mail_outbox.mail_server_from(app.config)
+    render = _mail_in_words(app)
+    if server is None:
+        click.echo(NO_MAIL_SERVER)
+    if once:
+        click.echo(_summary_line(*_notify_round(server, render)))
+        return
+    where = f" through {server.host}:{server.port}" if server else ""
+    click.echo(f"sending notices{where} every {interval:g} s; stop with SIGTERM or Ctrl-C")
+    with _StopSignals() as signals:
+        while not signals.requested:
+            try:
+                summary, reminders = _notify_round(server, render, lambda: signals.requested)
+            except SQLAlchemyError as error:
+                # The database is away: try again next round, as the web workers do.
+                db.session.rollback()
+                click.echo(f"database error, trying again: {type(error).__name__}", err=True)
+                signals.sleep(interval)
+                continue
+            if summary.handled or reminders:
+                click.echo(_summary_line(summary, reminders))
+            # A full batch: more may be due, so go on at once.
+            if summary.handled < mail_outbox.DEFAULT_BATCH:
+                signals.sleep(interval)
+    click.echo("stopped")
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users_cli)
     app.cli.add_command(otp_cli)
+    app.cli.add_command(notify_cli)
     from dev_commands import dev_cli, translations_cli
 
     app.cli.add_command(dev_cli)

@@ -102,8 +102,10 @@ def notice_settings() -> NoticeSettings:
 
 
 def kinds_not_mailed() -> frozenset[str]:
-    text = notice_settings().kinds_not_mailed or ""
-    return frozenset(kind for kind in text.split(",") if kind)
+    """The kinds an administrator stopped mailing (reading adds no row)."""
+    settings = db.session.get(NoticeSettings, NOTICE_SETTINGS_ROW_ID)
+    text = settings.kinds_not_mailed if settings is not None else ""
+    return frozenset(kind for kind in (text or "").split(",") if kind)
 
 
 def set_mailed_kinds(kinds: set[str], *, now: datetime, actor: User, ip: str) -> bool:
