@@ -105,7 +105,12 @@ class Transport:
     name = ""
 
     def send(
-        self, method: str, path: str, cookie: str = "", form: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        cookie: str = "",
+        form: dict[str, str] | None = None,
+        device: str = "",
     ) -> Reply:
         raise NotImplementedError
 
@@ -117,9 +122,14 @@ class InProcess(Transport):
         self.client = app.test_client(use_cookies=False)
 
     def send(
-        self, method: str, path: str, cookie: str = "", form: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        cookie: str = "",
+        form: dict[str, str] | None = None,
+        device: str = "",
     ) -> Reply:
-        headers = {"Cookie": f"console_session={cookie}"} if cookie else {}
+        headers = _cookie_header(cookie, device)
         response = self.client.open(path, method=method, data=form, headers=headers)
         text = response.get_data(as_text=True)
         response.close()
@@ -138,10 +148,15 @@ class OverHttp(Transport):
         self.port = port
 
     def send(
-        self, method: str, path: str, cookie: str = "", form: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        cookie: str = "",
+        form: dict[str, str] | None = None,
+        device: str = "",
     ) -> Reply:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        headers = {"Cookie": f"console_session={cookie}"} if cookie else {}
+        headers = _cookie_header(cookie, device)
         body = None
         if form is not None:
             body = urlencode(form)
@@ -158,6 +173,14 @@ class OverHttp(Transport):
             _cookies(response.headers.get_all("Set-Cookie") or []),
             text,
         )
+
+
+def _cookie_header(session: str, device: str) -> dict[str, str]:
+    """The Cookie header of a browser: its session, and the device cookie it keeps."""
+    parts = [f"console_session={session}"] if session else []
+    if device:
+        parts.append(f"otp_device={device}")
+    return {"Cookie": "; ".join(parts)} if parts else {}
 
 
 def _cookies(headers: list[str]) -> dict[str, str]:
@@ -355,6 +378,20 @@ class Cookies:
             db.session.commit()
         return tokens
 
+    def device(self, login: str) -> str:
+        """The device cookie of a browser that has signed in as `login` before.
+
+        A returning browser, as nearly every sign-in is: a first sign-in from a browser
+        not seen before also writes the user a notice.
+        """
+        from models import utcnow
+        from security import device_cookies
+        from security.accounts import login_key
+
+        return device_cookies.issue_device_cookie(
+            [self.app.config["SECRET_KEY"]], login_key(login), now=utcnow(), previous=None
+        )
+
     def fresh(self) -> str:
         """An anonymous session holding only a CSRF token, as after GET /login."""
         return self.serializer.dumps({"csrf_token": self.raw_token})
@@ -366,12 +403,15 @@ class Cookies:
 def measure_second_step(
     transport: Transport, cookies: Cookies, codes: Codes, user_id: int, count: int
 ) -> dict[str, float]:
+    device = cookies.device(OTP_LOGIN)
+
     def second_step() -> None:
         reply = transport.send(
             "POST",
             "/login/otp",
             cookies.pending(user_id),
             {"code": codes.next(), "csrf_token": cookies.form_token},
+            device=device,
         )
         assert reply.status == 303 and path_of(reply.location) == "/my/", reply
 
