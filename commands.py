@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from extensions import db
+from integrations import mail
 from models import ADMINISTRATORS_GROUP_ID, OutgoingMail, User, user_groups, utcnow
 from security import mail_outbox, notices, two_step
 from security.accounts import AccountError, Profile, create_user, find_by_login
@@ -149,17 +150,17 @@ notify_cli = AppGroup("notify", help="Notices: their e-mails and the grace remin
 NO_MAIL_SERVER = "no mail server: notices stay on My page"
 
 
-def _mail_in_words(app: Flask) -> Callable[[OutgoingMail], mail_outbox.RenderedMail]:
+def _mail_in_words(app: Flask) -> Callable[[OutgoingMail], mail.RenderedMail]:
     """Each e-mail in its recipient's language, its link to the console's public address."""
     from web.notice_text import render_mail
 
     public_url = str(app.config["PUBLIC_URL"])
-    return lambda mail: render_mail(mail, public_url=public_url)
+    return lambda outgoing: render_mail(outgoing, public_url=public_url)
 
 
 def _notify_round(
-    server: mail_outbox.MailServer | None,
-    render: Callable[[OutgoingMail], mail_outbox.RenderedMail],
+    server: mail.MailServer | None,
+    render: Callable[[OutgoingMail], mail.RenderedMail],
     stopping: Callable[[], bool] = lambda: False,
 ) -> tuple[mail_outbox.SendSummary, int]:
     """Create the reminders due now, then send what is due (the reminders among it)."""
@@ -227,7 +228,7 @@ def notify_send_command(once: bool, interval: float) -> None:
     Several senders, on one host or several, may run at once: each message is sent once.
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    server = mail_outbox.mail_server_from(app.config)
+    server = mail.mail_server_from(app.config)
     render = _mail_in_words(app)
     if server is None:
         click.echo(NO_MAIL_SERVER)

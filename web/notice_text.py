@@ -14,9 +14,9 @@ from flask import Flask, current_app, render_template
 from flask_babel import force_locale
 
 from extensions import db
+from integrations.mail import RenderedMail
 from models import Notice, OutgoingMail, User
 from security import notices
-from security.mail_outbox import RenderedMail
 from security.messages import message
 from web.filters import browser_name
 from web.i18n import local_time_text

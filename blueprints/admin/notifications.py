@@ -10,6 +10,7 @@ from blueprints.admin import bp
 from extensions import db
 from forms.auth import SubmitOnlyForm
 from forms.notifications import NotificationSettingsForm
+from integrations import mail
 from models import utcnow
 from security import events, mail_outbox, notices
 from security.messages import message
@@ -28,7 +29,7 @@ def _page(form: NotificationSettingsForm, status: int) -> tuple[str, int]:
             "admin/notifications.html",
             form=form,
             test_form=SubmitOnlyForm(),
-            server=mail_outbox.mail_server_from(current_app.config),
+            server=mail.mail_server_from(current_app.config),
             public_url=current_app.config["PUBLIC_URL"],
             failed=mail_outbox.failed_messages(),
             queue=mail_outbox.queue_counts(),
@@ -59,7 +60,7 @@ def notification_settings() -> Response | tuple[str, int]:
 def notification_test() -> Response:
     """Send a test message to the administrator's own address, and say what the server said."""
     back = redirect(url_for("admin.notification_settings"), code=303)
-    server = mail_outbox.mail_server_from(current_app.config)
+    server = mail.mail_server_from(current_app.config)
     if server is None:
         flash(message("notify.no_mail_server"), "error")
         return back
@@ -68,10 +69,10 @@ def notification_test() -> Response:
         return back
     now = utcnow()
     try:
-        reply = mail_outbox.send_test_message(
+        reply = mail.send_test_message(
             server, current_user.email, render_test_mail(current_user, now=now), now
         )
-    except mail_outbox.MailError as error:
+    except mail.MailError as error:
         flash(message("notify.test_failed", reply=str(error)), "error")
         outcome = events.FAILURE
     else:

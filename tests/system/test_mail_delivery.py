@@ -23,9 +23,11 @@ from flask import Flask
 from sqlalchemy import event, func, select, update
 
 from extensions import db
+from integrations import mail
+from integrations.mail import MailError, RenderedMail
 from models import Notice, OutgoingMail, TwoStepAccount, User, utcnow
 from security import mail_outbox, notices
-from security.mail_outbox import MailError, QueueCounts, RenderedMail, SendSummary
+from security.mail_outbox import QueueCounts, SendSummary
 from tests.support import TEST_DATABASE_URL
 from tests.support.mail import Certificates, SmtpServer, make_certificates
 
@@ -79,8 +81,8 @@ def in_words(mail: OutgoingMail) -> RenderedMail:
     )
 
 
-def outbox_server(app: Flask) -> mail_outbox.MailServer:
-    server = mail_outbox.mail_server_from(app.config)
+def outbox_server(app: Flask) -> mail.MailServer:
+    server = mail.mail_server_from(app.config)
     assert server is not None
     return server
 
@@ -382,7 +384,7 @@ def _pending() -> int:
     )
 
 
-def _race(app: Flask, server: mail_outbox.MailServer) -> list[list[SendSummary]]:
+def _race(app: Flask, server: mail.MailServer) -> list[list[SendSummary]]:
     """Two senders, each with its own app context, session and connection, started together."""
     barrier = threading.Barrier(2)
     rounds: list[list[SendSummary]] = [[], []]
@@ -469,7 +471,7 @@ def test_a_test_message_answers_with_the_server_reply(app: Flask, smtp: SmtpServ
     server = outbox_server(app)
     words = RenderedMail("Test message", "It works.\n", "<p>It works.</p>")
 
-    reply = mail_outbox.send_test_message(server, "admin@example.com", words, NOW)
+    reply = mail.send_test_message(server, "admin@example.com", words, NOW)
 
     assert reply == "250 2.0.0 Ok: queued"
     [received] = smtp.received
@@ -479,15 +481,15 @@ def test_a_test_message_answers_with_the_server_reply(app: Flask, smtp: SmtpServ
     )
     smtp.handler.answer_rcpt("550 5.1.1 <admin@example.com>: User unknown")
     with pytest.raises(MailError, match="550 5.1.1 <admin@example.com>: User unknown"):
-        mail_outbox.send_test_message(server, "admin@example.com", words, NOW)
+        mail.send_test_message(server, "admin@example.com", words, NOW)
     with smtp.down(), pytest.raises(MailError, match="Connection refused"):
-        mail_outbox.send_test_message(server, "admin@example.com", words, NOW)
+        mail.send_test_message(server, "admin@example.com", words, NOW)
     # Not through the outbox.
     assert count(OutgoingMail) == 0
 
 
 def test_mail_settings_without_a_server_are_none_and_never_show_the_password(app: Flask) -> None:
-    assert mail_outbox.mail_server_from(app.config) is None
+    assert mail.mail_server_from(app.config) is None
     app.config.update(
         MAIL_SERVER="smtp.example.com",
         MAIL_PORT=587,
@@ -495,7 +497,7 @@ def test_mail_settings_without_a_server_are_none_and_never_show_the_password(app
         MAIL_USERNAME="console",
         MAIL_PASSWORD="not-for-anyone-to-see",
     )
-    server = mail_outbox.mail_server_from(app.config)
+    server = mail.mail_server_from(app.config)
     assert server is not None
     assert (server.host, server.port, server.security, server.username, server.timeout) == (
         "smtp.example.com",
