@@ -1113,6 +1113,9 @@ MESSAGES: dict[str, str | Plural] = {
     "event.notice_settings_changed": "Notification settings changed",
     "event.test_mail_sent": "Test message sent",
     "event.detail.not_mailed": "not sent by e-mail",
+    # Issue 14: temporary codes (keep this marker line; add entries above it)
+    # Issue 14: bulk actions (keep this marker line; add entries above it)
+    # Issue 14: reports (keep this marker line; add entries above it)
 }
 
 
