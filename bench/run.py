@@ -12,7 +12,9 @@ through the WSGI app in this process (Flask test client) and through gunicorn on
    production argon2 parameters;
 3. /admin/users (first page, a search, a two-step filter) with 1,000 and 100,000 users;
 4. /admin/ (overview counts) with 100,000 users;
-5. memory of each gunicorn worker at rest (VmRSS) and at peak (VmHWM).
+5. memory of each gunicorn worker at rest (VmRSS) and at peak (VmHWM);
+6. the whole compliance CSV (/admin/reports/two-step.csv) with 10,000 and 100,000 users;
+7. a confirmed bulk action (two-step switched off for 3 days) over 10,000 users, last.
 
 Prints a table and writes bench/results.json. Options: --quick (fewer requests, for a
 smoke run), --large N (users of the large run), --requests N.
@@ -60,7 +62,11 @@ TARGETS = {
     "users_ms": 30.0,
     "overview_ms": 50.0,
     "worker_mb": 120.0,
+    "bulk_s": 10.0,
+    "report_csv_s": 5.0,
 }
+# The compliance CSV is also timed at this many users, on the way to the large run.
+REPORT_MIDDLE = 10_000
 
 
 # --- plumbing -------------------------------------------------------------------------
@@ -552,6 +558,61 @@ def measure_pages(transport: Transport, cookie: str, count: int) -> dict[str, fl
     return results
 
 
+def measure_report_csv(transport: Transport, cookie: str, users: int, count: int) -> float:
+    """Median seconds of downloading the whole compliance CSV, every row read."""
+
+    def download() -> None:
+        reply = transport.send("GET", "/admin/reports/two-step.csv", cookie)
+        assert reply.status == 200, reply
+        rows = reply.text.count("\n") - 1  # the header line
+        assert rows == users, (rows, users)
+
+    return round(statistics.median(timed(download, count, warmup=1 if count > 1 else 0)), 3)
+
+
+# A bulk action over this many users (those with a device, in id order), timed once.
+BULK_USERS = 10_000
+
+
+def measure_bulk(app: Any, cookies: Cookies) -> dict[str, float]:
+    """Seconds of a bulk switch-off for 3 days over 10,000 users through the WSGI app: the
+    confirmation page (which changes nothing), then the confirmed change."""
+    from sqlalchemy import select
+    from werkzeug.datastructures import MultiDict
+
+    from extensions import db
+    from models import OtpDevice
+
+    with app.app_context():
+        ids = list(
+            db.session.scalars(
+                select(OtpDevice.user_id).order_by(OtpDevice.user_id).limit(BULK_USERS)
+            )
+        )
+        db.session.remove()
+    wsgi = InProcess(app)
+    # The list page gives the signed-in administrator's session its CSRF token.
+    admin = admin_cookie(wsgi, cookies)
+    page = wsgi.send("GET", "/admin/users", admin)
+    assert page.status == 200, page
+    headers = _cookie_header(page.cookies.get("console_session", admin), "")
+    form = [("action", "disable"), ("days", "3"), ("csrf_token", page.csrf_token())]
+    form += [("user_ids", str(user_id)) for user_id in ids]
+    results: dict[str, float] = {"users": len(ids)}
+    for name, extra in (("confirmation_s", []), ("confirmed_s", [("confirmed", "1")])):
+        started = time.perf_counter()
+        response = wsgi.client.post(
+            "/admin/users/bulk", data=MultiDict(form + extra), headers=headers
+        )
+        results[name] = round(time.perf_counter() - started, 2)
+        assert response.status_code == (200 if not extra else 303), (
+            response.status_code,
+            response.get_data(as_text=True)[-1500:],
+        )
+        response.close()
+    return results
+
+
 # --- gunicorn -------------------------------------------------------------------------
 
 
@@ -686,12 +747,24 @@ def run_backend(
             http_transport, admin, options.page_requests
         )
 
-    log(f"[{backend.name}] seeding up to {options.large} users")
-    log(
-        flask_command(
-            env, "dev", "seed-users", str(options.large - options.small), "--with-otp", "0.5"
+    seeded = options.small
+    results["report_csv"] = {}
+    if options.small < REPORT_MIDDLE < options.large:
+        log(f"[{backend.name}] seeding up to {REPORT_MIDDLE} users")
+        log(
+            flask_command(
+                env, "dev", "seed-users", str(REPORT_MIDDLE - seeded), "--with-otp", "0.5"
+            )
         )
-    )
+        seeded = REPORT_MIDDLE
+        with bench_app(env) as app:
+            wsgi = InProcess(app)
+            log(f"[{backend.name}] wsgi: compliance CSV, {seeded} users")
+            results["report_csv"][str(seeded)] = measure_report_csv(
+                wsgi, admin_cookie(wsgi, cookies), seeded, options.csv_downloads
+            )
+    log(f"[{backend.name}] seeding up to {options.large} users")
+    log(flask_command(env, "dev", "seed-users", str(options.large - seeded), "--with-otp", "0.5"))
     if backend.name == "postgresql":
         analyze(backend.url)
     with bench_app(env) as app:
@@ -699,6 +772,10 @@ def run_backend(
         admin = admin_cookie(wsgi, cookies)
         log(f"[{backend.name}] wsgi: admin pages, {options.large} users")
         results["pages_large"] = {"wsgi": measure_pages(wsgi, admin, options.page_requests)}
+        log(f"[{backend.name}] wsgi: compliance CSV, {options.large} users")
+        results["report_csv"][str(options.large)] = measure_report_csv(
+            wsgi, admin, options.large, options.csv_downloads
+        )
     with gunicorn(env, options.workers, workdir / f"gunicorn-{backend.name}-2.log") as server:
         # At rest: started and imported, before any request has been served.
         results["memory_at_rest"] = peak_memory_mb(server.worker_pids())
@@ -713,6 +790,10 @@ def run_backend(
             full_sign_in(http_transport, cookies, codes)
             measure_pages(http_transport, admin, 1)
         results["memory"] = peak_memory_mb(server.worker_pids())
+    # Last: it switches off the devices of the users it selects.
+    with bench_app(env) as app:
+        log(f"[{backend.name}] wsgi: bulk switch-off of {BULK_USERS} users")
+        results["bulk"] = measure_bulk(app, cookies)
     return results
 
 
@@ -802,6 +883,26 @@ def verdicts(result: dict[str, Any], small: int, large: int) -> list[tuple[str, 
             memory < TARGETS["worker_mb"],
         )
     )
+    for users, seconds in result.get("report_csv", {}).items():
+        rows.append(
+            (
+                f"6 compliance CSV, whole download @{int(users):,} (wsgi)",
+                f"{seconds:.2f} s",
+                f"< {TARGETS['report_csv_s']:.0f} s at 100,000",
+                seconds < TARGETS["report_csv_s"],
+            )
+        )
+    bulk = result.get("bulk")
+    if bulk:
+        rows.append(
+            (
+                f"7 bulk switch-off, confirmed, {int(bulk['users']):,} users @{large:,} (wsgi)",
+                f"{bulk['confirmed_s']:.2f} s"
+                f" (its confirmation page {bulk['confirmation_s']:.2f} s)",
+                f"< {TARGETS['bulk_s']:.0f} s",
+                bulk["confirmed_s"] < TARGETS["bulk_s"],
+            )
+        )
     return rows
 
 
@@ -827,6 +928,7 @@ def main() -> int:
     options.requests = options.requests or (50 if options.quick else 500)
     options.sign_ins = 5 if options.quick else 30
     options.page_requests = 10 if options.quick else 60
+    options.csv_downloads = 1 if options.quick else 3
 
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="otp-bench-"))
@@ -858,6 +960,7 @@ def main() -> int:
             "second_step_requests": options.requests,
             "sign_ins": options.sign_ins,
             "page_requests": options.page_requests,
+            "csv_downloads": options.csv_downloads,
             "gunicorn_workers": options.workers,
         },
         "targets": TARGETS,

@@ -179,6 +179,13 @@ def _code_refused_page(form: SecondStepForm, result: CodeResult, user: User) -> 
     return _second_step_page(form, 200, message("otp.code_incorrect"))
 
 
+# How the second step was passed, as the sign-in event says it.
+SIGN_IN_METHODS = {
+    Outcome.RECOVERY_ACCEPTED: "recovery_code",
+    Outcome.TEMPORARY_ACCEPTED: "temporary_code",
+}
+
+
 def _complete_second_step(
     user: User, pending: PendingStep, result: CodeResult, form: SecondStepForm, *, now: datetime
 ) -> Response:
@@ -186,7 +193,7 @@ def _complete_second_step(
     settings = load_settings()  # read with the code's state, from the session's identity map
     login = user.login  # read before the commit below expires the user
     remembered = None
-    # Only a one-time password, never a recovery code, may remember a computer.
+    # Only a one-time password, never a recovery or temporary code, may remember a computer.
     if settings.allow_remember and form.remember_device.data and result.outcome is Outcome.ACCEPTED:
         remembered = remembered_computers.remember_computer(
             user,
@@ -195,7 +202,7 @@ def _complete_second_step(
             user_agent=request.headers.get("User-Agent", ""),
             days=settings.remember_days,
         )
-    method = "recovery_code" if result.outcome is Outcome.RECOVERY_ACCEPTED else "otp"
+    method = SIGN_IN_METHODS.get(result.outcome, "otp")
     new_browser = not browser_known_for(login)
     if not finish_sign_in(user, remember=pending.remember, method=method, new_browser=new_browser):
         # Another request with a copy of this cookie completed or ended the sign-in.

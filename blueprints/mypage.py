@@ -35,6 +35,7 @@ from security import (
     remembered_computers,
     sessions,
     signin,
+    temporary_codes,
     two_step,
 )
 from security.accounts import AccountError
@@ -102,6 +103,7 @@ def _render_security(password_form: PasswordChangeForm, status: int = 200) -> tu
             mandatory=two_step.is_mandatory_for(current_user, settings, account, now),
             recovery_left=recovery_code_store.recovery_codes_left(current_user.id),
             computers=remembered_computers.list_remembered(current_user.id, now=now),
+            temporary_code=temporary_codes.active_code(current_user.id, now=now),
             now=now,
         ),
         status,

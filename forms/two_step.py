@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms import DateField, Field, HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from forms.base import ConsoleForm
 from forms.validators import MaxLength, NoControlCharacters
+from security.messages import message
+from security.temporary_codes import MAX_HOURS, MIN_HOURS
 from web.i18n import lazy_message, shown_choices
 
 CODE_ATTRIBUTES = {
@@ -130,3 +132,33 @@ class DaysForm(ConsoleForm):
 
 class ExemptForm(ConsoleForm):
     until = DateField(lazy_message("form.field.exempt_until"), validators=[Optional()])
+
+
+class WholeHours:
+    """Refuse anything but a whole number of hours in the allowed range, with one sentence.
+
+    A plain IntegerField would answer "x" in its own English words, and would parse 10 kB
+    of digits before saying no.
+    """
+
+    def __call__(self, form: ConsoleForm, field: Field) -> None:
+        text = (field.data or "").strip() if isinstance(field.data, str) else ""
+        if not (text.isascii() and text.isdigit() and len(text) <= 3):
+            raise ValidationError(message("otp.temporary_code_hours", max=MAX_HOURS))
+        if not MIN_HOURS <= int(text) <= MAX_HOURS:
+            raise ValidationError(message("otp.temporary_code_hours", max=MAX_HOURS))
+
+
+class TemporaryCodeForm(ConsoleForm):
+    """Issue the helpdesk's temporary code: for how many hours."""
+
+    hours = StringField(
+        lazy_message("form.field.hours"),
+        validators=[InputRequired(lazy_message("form.required")), WholeHours()],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+
+    @property
+    def hours_value(self) -> int:
+        """The hours as a number, once the form is valid."""
+        return int((self.hours.data or "0").strip())

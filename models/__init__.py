@@ -14,6 +14,7 @@ from models.otp import (
     TwoStepAccount,
 )
 from models.session import PendingSignIn, UserSession
+from models.temporary_code import TemporaryCode
 from models.user import (
     ADMINISTRATORS_GROUP_ID,
     EMPLOYEES_GROUP_ID,
@@ -38,6 +39,7 @@ __all__ = [
     "SavedFormLayout",
     "SETTINGS_ROW_ID",
     "SpentConnection",
+    "TemporaryCode",
     "TwoStepAccount",
     "Group",
     "User",

@@ -47,6 +47,10 @@ OTP_GRACE_EXTENDED: Final = "otp_grace_extended"
 OTP_EXEMPTED: Final = "otp_exempted"
 RECOVERY_CODES_GENERATED: Final = "recovery_codes_generated"
 RECOVERY_CODE_USED: Final = "recovery_code_used"
+# The helpdesk's temporary code for a lost device
+TEMPORARY_CODE_ISSUED: Final = "temporary_code_issued"
+TEMPORARY_CODE_REVOKED: Final = "temporary_code_revoked"
+TEMPORARY_CODE_USED: Final = "temporary_code_used"
 COMPUTER_REMEMBERED: Final = "device_remembered"
 REMEMBERED_COMPUTERS_FORGOTTEN: Final = "remembered_devices_forgotten"
 REAUTHENTICATED: Final = "reauthenticated"
@@ -90,6 +94,9 @@ EVENT_TYPES: Final = (
     OTP_EXEMPTED,
     RECOVERY_CODES_GENERATED,
     RECOVERY_CODE_USED,
+    TEMPORARY_CODE_ISSUED,
+    TEMPORARY_CODE_REVOKED,
+    TEMPORARY_CODE_USED,
     COMPUTER_REMEMBERED,
     REMEMBERED_COMPUTERS_FORGOTTEN,
     REAUTHENTICATED,

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement, column, func, literal, or_, select, table
 
 from extensions import db
-from models import Event, Group, User, user_groups, utcnow
+from models import Event, Group, OtpSettings, User, user_groups, utcnow
 from models.user import USER_SEARCH_TABLE
 from security import otp_settings, status_read_model
 
@@ -156,24 +156,40 @@ def search_users(
             .order_by(_user_search.c.rowid)
         )
         return _paginate(found, page, per_page, cap=SEARCH_COUNT_CAP)
+    at = now or utcnow()
+    settings = otp_settings.load_settings() if otp_status else None
     statement = select(User).order_by(User.id)
+    statement = statement.where(*user_conditions(text, group_id, otp_status, settings, at))
     count: Callable[[], int] | None = None
+    if otp_status and settings is not None and not text and group_id is None:
+        # The state's size from its small tables, not a COUNT over every user.
+        count = partial(status_read_model.count_in_state, otp_status, settings, at)
+    return _paginate(statement, page, per_page, count, SEARCH_COUNT_CAP if text else None)
+
+
+def user_conditions(
+    text: str,
+    group_id: int | None,
+    otp_status: str | None,
+    settings: OtpSettings | None,
+    now: datetime,
+) -> list[ColumnElement[bool]]:
+    """Return the WHERE conditions on users of the list's search and filters.
+
+    The user list and the compliance report (security.reports) select the same users
+    with them. `text` is casefolded already; `settings` are read when not given.
+    """
+    conditions: list[ColumnElement[bool]] = []
     if otp_status:
-        settings = otp_settings.load_settings()
-        at = now or utcnow()
-        statement = statement.where(status_read_model.filter_condition(otp_status, settings, at))
-        if not text and group_id is None:
-            # The state's size from its small tables, not a COUNT over every user.
-            count = partial(status_read_model.count_in_state, otp_status, settings, at)
-    cap = None
+        settings = settings or otp_settings.load_settings()
+        conditions.append(status_read_model.filter_condition(otp_status, settings, now))
     if text:
-        statement = statement.where(_matching(text))
-        cap = SEARCH_COUNT_CAP
+        conditions.append(_matching(text))
     if group_id is not None:
-        statement = statement.where(
+        conditions.append(
             User.id.in_(select(user_groups.c.user_id).where(user_groups.c.group_id == group_id))
         )
-    return _paginate(statement, page, per_page, count, cap)
+    return conditions
 
 
 def status_for_users(user_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, str]:

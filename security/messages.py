@@ -1113,8 +1113,146 @@ MESSAGES: dict[str, str | Plural] = {
     "event.notice_settings_changed": "Notification settings changed",
     "event.test_mail_sent": "Test message sent",
     "event.detail.not_mailed": "not sent by e-mail",
+    "otp.temporary_code_title": "Temporary code",
+    "otp.temporary_code_hint": (
+        "For a user who cannot use their device (left at home, lost): a code that works in "
+        "place of a one-time password for a few hours, any number of times. A new code "
+        "replaces the earlier one; connecting a new device ends it."
+    ),
+    "otp.temporary_code_hours_hint": Plural(
+        "How long it works: 1 to {max} hour.", "How long it works: 1 to {max} hours.", "max"
+    ),
+    "otp.temporary_code_hours": Plural(
+        "Choose 1 to {max} hour.", "Choose 1 to {max} hours.", "max"
+    ),
+    "otp.temporary_code_issue": "Issue a temporary code",
+    "otp.temporary_code_revoke": "Revoke the temporary code",
+    "otp.temporary_code_revoked": "The temporary code is revoked.",
+    "otp.temporary_code_none": "No temporary code is active.",
+    "otp.temporary_code_active": "A temporary code is active until {until}.",
+    "otp.temporary_code_of": "Temporary code for {login}",
+    "otp.temporary_code_shown_once": (
+        "Give this code to {login} in person or by telephone; it is shown only now. It works "
+        "in place of a one-time password until {until}, and stops earlier if you revoke it or "
+        "a new device is connected. It never remembers a computer."
+    ),
+    "form.field.hours": "Hours",
+    "mypage.temporary_code_active": (
+        "An administrator gave you a temporary code: it works in place of a one-time "
+        "password until {until}."
+    ),
+    "event.temporary_code_issued": "Temporary code issued",
+    "event.temporary_code_revoked": "Temporary code revoked",
+    "event.temporary_code_used": "Temporary code used",
+    "event.detail.hours": "hours",
+    "event.value.temporary_code": "temporary code",
+    "notice.temporary_code_issued.subject": "A temporary code was issued",
+    "notice.temporary_code_issued.text": (
+        "{actor} issued a temporary code for your account on {time}: it works in place of a "
+        "one-time password until {until}. If you did not ask for one, tell an administrator "
+        "at once."
+    ),
     # Issue 14: temporary codes (keep this marker line; add entries above it)
+    "bulk.title": "Change many users at once",
+    "bulk.legend": "Two-step authentication of the selected users",
+    "bulk.select": "Select",
+    "bulk.select_user": "Select {login}",
+    "bulk.select_page": "Select every user on this page",
+    "bulk.all_matching": Plural(
+        "All {count} user matching this filter, on every page",
+        "All {count} users matching this filter, on every page",
+    ),
+    "bulk.all_matching_capped": Plural(
+        "All users matching this filter (more than {count}), on every page",
+        "All users matching this filter (more than {count}), on every page",
+    ),
+    "bulk.action": "Action",
+    "bulk.action.disable": "Switch two-step off for some days",
+    "bulk.action.enable": "Switch two-step back on",
+    "bulk.action.unlock": "Unlock the second step",
+    "bulk.action.defer": "Give more days to connect",
+    "bulk.action.exempt": "Exempt from mandatory two-step until a date",
+    "bulk.action.delete_device": "Remove the device",
+    "bulk.action.remind": "Remind to connect",
+    "bulk.days_hint": Plural(
+        "Switching off: 0 (until re-enabled) or 1 to {max} day. More days to connect: 1 to 365.",
+        "Switching off: 0 (until re-enabled) or 1 to {max} days. More days to connect: 1 to 365.",
+        "max",
+    ),
+    "bulk.until_hint": "For an exemption: the day it ends.",
+    "bulk.review": "Review the change",
+    "bulk.unknown_action": "Choose one of the actions offered.",
+    "bulk.bad_ids": "The selection could not be read. Go back to the list and select again.",
+    "bulk.nothing_selected": (
+        "Nobody is selected. Tick users in the list, or all users matching the filter."
+    ),
+    "bulk.will_change": Plural(
+        "{count} user will change: {what}",
+        "{count} users will change: {what}",
+    ),
+    "bulk.will_refuse": Plural(
+        "{count} user will be left as they are",
+        "{count} users will be left as they are",
+    ),
+    "bulk.reason": "Why",
+    "bulk.and_more": Plural("and {count} more", "and {count} more"),
+    "bulk.apply": Plural("Change {count} user", "Change {count} users"),
+    "bulk.nothing_to_change": "None of the selected users can be changed: nothing will be done.",
+    "bulk.back_to_list": "Back to the list of users",
+    "bulk.what.disable": Plural(
+        "two-step authentication switched off for {days} day.",
+        "two-step authentication switched off for {days} days.",
+        "days",
+    ),
+    "bulk.what.disable_forever": "two-step authentication switched off until it is enabled again.",
+    "bulk.what.enable": "two-step authentication switched back on.",
+    "bulk.what.unlock": "the second step unlocked.",
+    "bulk.what.defer": Plural(
+        "{days} more day to connect.",
+        "{days} more days to connect.",
+        "days",
+    ),
+    "bulk.what.exempt": "exempt from mandatory two-step authentication until {until}.",
+    "bulk.what.delete_device": "the device, its recovery codes and remembered computers removed.",
+    "bulk.what.remind": "a reminder to connect two-step authentication.",
+    "bulk.refused_administrator": (
+        "An administrator: only administrators change an administrator's two-step."
+    ),
+    "bulk.refused_has_device": "Has a device already.",
+    "bulk.refused_not_mandatory": "Two-step authentication is not mandatory for this user.",
+    "bulk.done": Plural(
+        "{changed} user changed, {refused} refused.",
+        "{changed} users changed, {refused} refused.",
+        "changed",
+    ),
+    "bulk.refused_line": Plural(
+        "{reason} ({count} user: {users})",
+        "{reason} ({count} users: {users})",
+    ),
+    "notice.connect_reminder.subject": "Please connect two-step authentication",
+    "notice.connect_reminder.text": (
+        "An administrator reminds you to connect two-step authentication on "
+        "My page → Security before {deadline}."
+    ),
+    "notice.connect_reminder_no_deadline.text": (
+        "An administrator reminds you to connect two-step authentication on My page → Security."
+    ),
     # Issue 14: bulk actions (keep this marker line; add entries above it)
+    "admin.reports": "Reports",
+    "reports.title": "Two-step authentication by group",
+    "reports.intro": (
+        "How many users of each group are in each two-step state. A user in several groups"
+        " counts in each. The filters are those of the user list."
+    ),
+    "reports.group": "Group",
+    "reports.total": "Users",
+    "reports.exempt": "Exempt",
+    "reports.exempt_hint": "Exempt users are counted in their state too.",
+    "reports.shares": "Shares of the states",
+    "reports.csv_hint": (
+        "One row per user: state, method, dates in UTC, recovery codes left and remembered"
+        " computers."
+    ),
     # Issue 14: reports (keep this marker line; add entries above it)
 }
 

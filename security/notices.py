@@ -39,6 +39,7 @@ OTP_ENABLED: Final = "otp_enabled"
 OTP_REMOVED: Final = "otp_removed"
 RECOVERY_CODES_GENERATED: Final = "recovery_codes_generated"
 RECOVERY_CODE_USED: Final = "recovery_code_used"
+TEMPORARY_CODE_ISSUED: Final = "temporary_code_issued"
 OTP_LOCKED: Final = "otp_locked"
 NEW_BROWSER: Final = "new_browser"
 PASSWORD_CHANGED: Final = "password_changed"  # noqa: S105 - a notice kind
@@ -50,6 +51,8 @@ GRACE_OVERDUE: Final = "grace_overdue"
 # What administrators are told about the console.
 ADMIN_LOCKED: Final = "admin_locked"
 TWO_STEP_SWITCHED_OFF: Final = "two_step_switched_off"
+# An administrator's reminder to connect, sent to many users at once (bulk actions).
+BULK_REMINDER: Final = "connect_reminder"
 
 KINDS: Final = (
     OTP_CONNECTED,
@@ -58,6 +61,7 @@ KINDS: Final = (
     OTP_REMOVED,
     RECOVERY_CODES_GENERATED,
     RECOVERY_CODE_USED,
+    TEMPORARY_CODE_ISSUED,
     OTP_LOCKED,
     NEW_BROWSER,
     PASSWORD_CHANGED,
@@ -67,6 +71,7 @@ KINDS: Final = (
     GRACE_OVERDUE,
     ADMIN_LOCKED,
     TWO_STEP_SWITCHED_OFF,
+    BULK_REMINDER,
 )
 
 # The reminders before a deadline: (kind, how long before it), latest first.

@@ -19,9 +19,11 @@ __all__ = [
     "CODE_COUNT",
     "CODE_LENGTH",
     "code_digest",
+    "compact_code",
     "digest_matches",
     "format_code",
     "generate_codes",
+    "keyed_digest",
     "normalize_code",
     "text_file",
 ]
@@ -58,22 +60,32 @@ def format_code(code: str) -> str:
     return f"{normalized[:half]}-{normalized[half:]}"
 
 
+def compact_code(text: str) -> str:
+    """Return typed text without spaces and dashes, in lowercase (not yet checked)."""
+    return "".join(text.split()).translate(_IGNORED).lower()
+
+
 def normalize_code(text: str) -> str | None:
     """Return a typed recovery code as 10 lowercase characters, or None."""
-    compact = "".join(text.split()).translate(_IGNORED).lower()
+    compact = compact_code(text)
     if _CODE_RE.fullmatch(compact):
         return compact
     return None
 
 
-def code_digest(code: str, key: bytes) -> str:
-    """Return the hex HMAC-SHA256 of a recovery code under ``key``."""
+def keyed_digest(text: str, key: bytes) -> str:
+    """Return the hex HMAC-SHA256 of already normalised text under ``key``."""
     if len(key) < MIN_KEY_BYTES:
         raise ValueError(f"the recovery code key must have at least {MIN_KEY_BYTES} bytes")
+    return hmac.new(key, text.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def code_digest(code: str, key: bytes) -> str:
+    """Return the hex HMAC-SHA256 of a recovery code under ``key``."""
     normalized = normalize_code(code)
     if normalized is None:
         raise ValueError("not a recovery code")
-    return hmac.new(key, normalized.encode("ascii"), hashlib.sha256).hexdigest()
+    return keyed_digest(normalized, key)
 
 
 def digest_matches(text: str, digest: str, key: bytes) -> bool:

@@ -1,7 +1,10 @@
-"""The second step at sign-in: a one-time password or a recovery code, failures and the lock.
+"""The second step at sign-in: a one-time password, a recovery code or a temporary code,
+failures and the lock.
 
-After the password, the person gives a code from their OTP device or one of their
-recovery codes. Each is spent once (security.device_spend, security.recovery_code_store);
+After the password, the person gives a code from their OTP device, one of their recovery
+codes, or the temporary code the helpdesk issued (security.temporary_codes). One-time
+passwords and recovery codes are spent once (security.device_spend,
+security.recovery_code_store); a temporary code works until it ends;
 wrong codes are counted in the database and lock the second step at the limit; a right
 code re-enables a device that mandatory two-step made ask for it. Everything takes
 `now`; nothing knows about requests.
@@ -17,7 +20,7 @@ from sqlalchemy import and_, case, null, select, update
 
 from extensions import db
 from models import SETTINGS_ROW_ID, OtpDevice, OtpSettings, TwoStepAccount, User
-from security import events, notices, otp, recovery_codes
+from security import events, notices, otp, recovery_codes, temporary_codes
 from security.device_spend import spend_counter, spend_step
 from security.otp_settings import keep_for_session, load_settings
 from security.recovery_code_store import recovery_codes_left, spend_recovery_code
@@ -28,6 +31,7 @@ from security.two_step import device_is_active, ensure_account, is_locked, param
 class Outcome(enum.Enum):
     ACCEPTED = "accepted"
     RECOVERY_ACCEPTED = "recovery_accepted"
+    TEMPORARY_ACCEPTED = "temporary_accepted"
     MALFORMED = "malformed"
     WRONG = "wrong"
     LOCKED = "locked"
@@ -42,13 +46,17 @@ class CodeResult:
 
     @property
     def accepted(self) -> bool:
-        return self.outcome in (Outcome.ACCEPTED, Outcome.RECOVERY_ACCEPTED)
+        return self.outcome in (
+            Outcome.ACCEPTED,
+            Outcome.RECOVERY_ACCEPTED,
+            Outcome.TEMPORARY_ACCEPTED,
+        )
 
 
 def verify_sign_in_code(
     user: User, text: str, *, now: datetime, ip: str, settings: OtpSettings | None = None
 ) -> CodeResult:
-    """Check the second step's code (one-time password or recovery code) with locks.
+    """Check the second step's code (one-time password, recovery or temporary code) with locks.
 
     The settings, the device and the lock record come in one query. Nothing is flushed
     until the caller commits: the events wait in the session and go in as one batch
@@ -78,15 +86,24 @@ def _verify(
     digits = device.digits if device else 6
     otp_code = otp.normalize_code(text, (digits,))
     recovery = recovery_codes.normalize_code(text) if otp_code is None else None
-    if otp_code is None and recovery is None:
+    # Told apart by their length, so a one-time password never costs a look for a temporary
+    # code; a wrong temporary code counts toward the lock like any wrong code.
+    temporary = (
+        temporary_codes.normalize_code(text) if otp_code is None and recovery is None else None
+    )
+    if otp_code is None and recovery is None and temporary is None:
         return CodeResult(Outcome.MALFORMED)
     # Only a device that mandatory two-step made ask for its code gets here switched off.
     switched_off = device is not None and not device_is_active(device, now)
     accepted = False
+    temporary_until: datetime | None = None
     if otp_code is not None and device is not None:
         accepted = spend_otp(device, otp_code, now=now, settings=settings)
     elif recovery is not None and settings.allow_recovery_codes:
         accepted = spend_recovery_code(user, recovery, now=now, ip=ip)
+    elif temporary is not None:
+        temporary_until = temporary_codes.use_code(user, temporary, now=now)
+        accepted = temporary_until is not None
     if not accepted:
         locked_until = register_failure(user, now=now, ip=ip, settings=settings)
         if locked_until is not None:
@@ -108,6 +125,18 @@ def _verify(
             .values(failed_attempts=0)
             .execution_options(synchronize_session=False)
         )
+    if temporary is not None:
+        # It stands in for a device the user does not have: a switched-off device stays
+        # as it is, and nothing is spent.
+        events.record(
+            events.TEMPORARY_CODE_USED,
+            now=now,
+            ip=ip,
+            actor=user,
+            subject=user,
+            details={"until": events.moment(temporary_until)} if temporary_until else None,
+        )
+        return CodeResult(Outcome.TEMPORARY_ACCEPTED)
     if switched_off:
         _switch_back_on(user, now=now, ip=ip)
     if recovery is not None:

@@ -21,7 +21,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
-from models import OtpDevice, OtpSettings, RecoveryCode, RememberedComputer, TwoStepAccount, User
+from models import (
+    OtpDevice,
+    OtpSettings,
+    RecoveryCode,
+    RememberedComputer,
+    TemporaryCode,
+    TwoStepAccount,
+    User,
+)
 from security import events, keys, notices, otp, sessions
 from security.device_spend import spend_counter, spend_step
 from security.messages import Refusal
@@ -38,6 +46,12 @@ MAX_DISABLE_DAYS = 30
 
 class TwoStepError(Refusal):
     """A refused two-step action."""
+
+
+class Unread(enum.Enum):
+    """A row the caller has not read (None would say it does not exist)."""
+
+    UNREAD = "unread"
 
 
 class Status(enum.StrEnum):
@@ -180,10 +194,31 @@ def normalize_or_refuse(text: str, digits: int, field: str) -> str:
 
 
 def remove_device_data(user_id: int) -> None:
-    """Drop the device, its recovery codes and remembered computers (a new device wipes them)."""
-    db.session.execute(delete(OtpDevice).where(OtpDevice.user_id == user_id))
-    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
-    db.session.execute(delete(RememberedComputer).where(RememberedComputer.user_id == user_id))
+    """Drop the device, its recovery codes, remembered computers and temporary code (a new
+    device wipes them: a temporary code stands in for the lost device only)."""
+    # "fetch": the rows deleted are read back (RETURNING) and only those objects leave the
+    # session; the default evaluates the condition on every object the session holds, which
+    # a bulk action's session makes quadratic.
+    db.session.execute(
+        delete(OtpDevice)
+        .where(OtpDevice.user_id == user_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.execute(
+        delete(RecoveryCode)
+        .where(RecoveryCode.user_id == user_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.execute(
+        delete(RememberedComputer)
+        .where(RememberedComputer.user_id == user_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.session.execute(
+        delete(TemporaryCode)
+        .where(TemporaryCode.user_id == user_id)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 # --- what administrators and users do with a device ----------------------------------
@@ -205,12 +240,20 @@ def disable(
     ip: str,
     settings: OtpSettings,
     keep_session_id: str | None = None,
+    device: OtpDevice | None = None,
+    account: TwoStepAccount | None | Unread = Unread.UNREAD,
 ) -> datetime | None:
-    """Switch a user's two-step off for `days` (0: until re-enabled); return when it ends."""
-    device = _require_device(user)
+    """Switch a user's two-step off for `days` (0: until re-enabled); return when it ends.
+
+    :param device: and `account`: the user's rows, when the caller has read them already (a
+        bulk action reads them for many users at once); otherwise read here.
+    """
+    device = device or _require_device(user)
     if not 0 <= days <= MAX_DISABLE_DAYS:
         raise TwoStepError("otp.disable_days", "days", max=MAX_DISABLE_DAYS)
-    mandatory = is_mandatory_for(user, settings, account_of(user.id), now)
+    if account is Unread.UNREAD:
+        account = account_of(user.id)
+    mandatory = is_mandatory_for(user, settings, account, now)
     # Nobody switches off their own mandatory two-step, whatever their rights; another
     # administrator may, and so may the command line (actor None) in an emergency.
     if mandatory:
@@ -222,7 +265,13 @@ def disable(
     until = now + timedelta(days=days) if days else None
     device.enabled = False
     device.disabled_until = until
-    db.session.execute(delete(RememberedComputer).where(RememberedComputer.user_id == user.id))
+    # No remembered computer is loaded here: nothing in the session to keep in step (a bulk
+    # action's session holds thousands of objects, and scanning them per user is quadratic).
+    db.session.execute(
+        delete(RememberedComputer)
+        .where(RememberedComputer.user_id == user.id)
+        .execution_options(synchronize_session=False)
+    )
     sessions.end_user_sessions(
         user.id, now=now, reason="otp_disabled", keep_session_id=keep_session_id
     )

@@ -11,6 +11,16 @@
       event.preventDefault();
     }
   });
+  // "Select all on this page" of the user list: shown only where this script runs.
+  document.querySelectorAll("input[data-select-all]").forEach(function (toggle) {
+    toggle.hidden = false;
+    toggle.addEventListener("change", function () {
+      var name = toggle.getAttribute("data-select-all");
+      toggle.form.querySelectorAll("input[type=checkbox][name='" + name + "']").forEach(function (box) {
+        box.checked = toggle.checked;
+      });
+    });
+  });
   // Print buttons (the print stylesheet shows only the printable part).
   document.addEventListener("click", function (event) {
     var target = event.target;

@@ -49,6 +49,9 @@ EVENT_LABELS = {
     events.OTP_EXEMPTED: "event.otp_exempted",
     events.RECOVERY_CODES_GENERATED: "event.recovery_codes_generated",
     events.RECOVERY_CODE_USED: "event.recovery_code_used",
+    events.TEMPORARY_CODE_ISSUED: "event.temporary_code_issued",
+    events.TEMPORARY_CODE_REVOKED: "event.temporary_code_revoked",
+    events.TEMPORARY_CODE_USED: "event.temporary_code_used",
     events.COMPUTER_REMEMBERED: "event.device_remembered",
     events.REMEMBERED_COMPUTERS_FORGOTTEN: "event.remembered_devices_forgotten",
     events.REAUTHENTICATED: "event.reauthenticated",
@@ -102,6 +105,7 @@ DETAIL_LABELS = {
     "language": "event.detail.language",
     "timezone": "event.detail.timezone",
     "not_mailed": "event.detail.not_mailed",
+    "hours": "event.detail.hours",
 }
 VALUE_LABELS = {
     "unknown login": "event.value.unknown_login",
@@ -119,6 +123,7 @@ VALUE_LABELS = {
     "password": "event.value.password",
     "otp": "event.value.otp",
     "recovery_code": "event.value.recovery_code",
+    "temporary_code": "event.value.temporary_code",
     "connect": "event.value.connect",
     "personal": "event.value.personal",
     "default": "event.value.default",

@@ -35,6 +35,10 @@ NOTICE_TEXTS = {
         "notice.recovery_code_used.subject",
         "notice.recovery_code_used.text",
     ),
+    notices.TEMPORARY_CODE_ISSUED: (
+        "notice.temporary_code_issued.subject",
+        "notice.temporary_code_issued.text",
+    ),
     notices.OTP_LOCKED: ("notice.otp_locked.subject", "notice.otp_locked.text"),
     notices.NEW_BROWSER: ("notice.new_browser.subject", "notice.new_browser.text"),
     notices.PASSWORD_CHANGED: ("notice.password_changed.subject", "notice.password_changed.text"),
@@ -53,6 +57,7 @@ NOTICE_TEXTS = {
         "notice.two_step_switched_off.subject",
         "notice.two_step_switched_off.text",
     ),
+    notices.BULK_REMINDER: ("notice.connect_reminder.subject", "notice.connect_reminder.text"),
 }
 # Another sentence when the notice's values call for it.
 _SELF_OR_OTHER = {
@@ -92,6 +97,8 @@ def notice_sentence(notice: Notice, *, zone: str | None = None) -> str:
         key = _SELF_OR_OTHER[notice.kind]
     if notice.kind == notices.OTP_DISABLED and not values.get("until"):
         key = "notice.otp_disabled_forever.text"
+    if notice.kind == notices.BULK_REMINDER and not values.get("deadline"):
+        key = "notice.connect_reminder_no_deadline.text"
     shown: dict[str, object] = {"time": local_time_text(notice.created_at, zone=zone)}
     for name, value in values.items():
         if name in ("until", "deadline"):

@@ -33,11 +33,13 @@ def check_rights() -> None:
 
 
 from blueprints.admin import (  # noqa: E402,F401  (register routes)
+    bulk,
     events,
     form_settings,
     notifications,
     otp_settings,
     overview,
+    reports,
     user_otp,
     users,
 )

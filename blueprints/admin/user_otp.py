@@ -23,13 +23,14 @@ from werkzeug.wrappers import Response
 from blueprints.admin import bp, requires_right
 from extensions import db
 from forms.auth import SubmitOnlyForm
-from forms.two_step import AdminConnectForm, DaysForm, ExemptForm, SyncForm
+from forms.two_step import AdminConnectForm, DaysForm, ExemptForm, SyncForm, TemporaryCodeForm
 from models import OtpSettings, User, utcnow
 from security import (
     device_connection,
     otp,
     recovery_code_store,
     remembered_computers,
+    temporary_codes,
     two_step,
 )
 from security.device_connection import ConnectionInProgress
@@ -113,6 +114,10 @@ def otp_tab_context(user: User, **forms: FlaskForm) -> dict[str, Any]:
     sync_form = forms.get("sync_form") or SyncForm(formdata=None)
     sync_form.code.id, sync_form.code2.id = "sync-code", "sync-code2"
     exempt_form = forms.get("exempt_form") or ExemptForm(formdata=None)
+    temporary_form = forms.get("temporary_form") or TemporaryCodeForm(
+        formdata=None, data={"hours": "8"}
+    )
+    temporary_form.hours.id = "temporary-hours"
     return {
         "settings": settings,
         "enabled": settings.enabled,
@@ -131,6 +136,9 @@ def otp_tab_context(user: User, **forms: FlaskForm) -> dict[str, Any]:
         "defer_form": defer_form,
         "sync_form": sync_form,
         "exempt_form": exempt_form,
+        "temporary_code": temporary_codes.active_code(user.id, now=now),
+        "temporary_form": temporary_form,
+        "max_temporary_hours": temporary_codes.MAX_HOURS,
         "button_form": SubmitOnlyForm(formdata=None),
         "now": now,
     }
@@ -415,6 +423,45 @@ def user_otp_forget_computers(user: User) -> ResponseReturnValue:
     remembered_computers.forget_computers(user, now=utcnow(), actor=current_user, ip=client_ip())
     db.session.commit()
     flash(message("otp.computers_forgotten"), "success")
+    return _back(user)
+
+
+@bp.route("/users/<int:user_id>/otp/temporary-code", methods=["POST"])
+@requires_right("manage_otp")
+@acts_on_user(recent=True)
+def user_otp_temporary_code(user: User) -> ResponseReturnValue:
+    # A code that signs in without the device: as sensitive as connecting one, so it needs
+    # a recent sign-in. It is shown once, on this answer (never again, never in a URL).
+    form = TemporaryCodeForm()
+    if not form.validate_on_submit():
+        return _tab_page(user, 400, temporary_form=form)
+    try:
+        code, until = temporary_codes.issue(
+            user,
+            form.hours_value,
+            now=utcnow(),
+            actor=current_user,
+            ip=client_ip(),
+            settings=load_settings(),
+        )
+    except TwoStepError as error:
+        return _refused(user, error, temporary_form=form)
+    db.session.commit()
+    return render_template(
+        "admin/temporary_code.html", user=user, code=code, until=until, back=tab_url(user)
+    ), 200
+
+
+@bp.route("/users/<int:user_id>/otp/temporary-code/revoke", methods=["POST"])
+@requires_right("manage_otp")
+@acts_on_user()
+def user_otp_temporary_code_revoke(user: User) -> ResponseReturnValue:
+    try:
+        temporary_codes.revoke(user, now=utcnow(), actor=current_user, ip=client_ip())
+    except TwoStepError as error:
+        return _refused(user, error)
+    db.session.commit()
+    flash(message("otp.temporary_code_revoked"), "success")
     return _back(user)
 
 

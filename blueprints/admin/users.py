@@ -13,6 +13,7 @@ from flask_login import current_user
 from blueprints.admin import bp, requires_right, user_otp
 from extensions import db
 from forms.admin import UserFilterForm, UserForm
+from forms.bulk import BulkActionForm
 from forms.query import MAX_PAGE, int_arg, int_value
 from models import EMPLOYEES_GROUP_ID, User, utcnow
 from security import accounts, list_queries, preferences
@@ -47,8 +48,10 @@ def users() -> tuple[str, int]:
         per_page=(form.per_page.data or 50) if valid else 50,
     )
     otp_status = list_queries.status_for_users([user.id for user in page.items], now=now)
+    # The bar of bulk actions acts on the rows ticked, or on every user the filters match.
+    bulk_form = BulkActionForm(formdata=None) if valid else None
     return render_template(
-        "admin/users.html", form=form, page=page, otp_status=otp_status
+        "admin/users.html", form=form, page=page, otp_status=otp_status, bulk_form=bulk_form
     ), 200 if valid else 400
 
 
