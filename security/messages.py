@@ -1152,7 +1152,6 @@ MESSAGES: dict[str, str | Plural] = {
         "one-time password until {until}. If you did not ask for one, tell an administrator "
         "at once."
     ),
-    # Issue 14: temporary codes (keep this marker line; add entries above it)
     "bulk.title": "Change many users at once",
     "bulk.legend": "Two-step authentication of the selected users",
     "bulk.select": "Select",
@@ -1237,7 +1236,6 @@ MESSAGES: dict[str, str | Plural] = {
     "notice.connect_reminder_no_deadline.text": (
         "An administrator reminds you to connect two-step authentication on My page → Security."
     ),
-    # Issue 14: bulk actions (keep this marker line; add entries above it)
     "admin.reports": "Reports",
     "reports.title": "Two-step authentication by group",
     "reports.intro": (
@@ -1253,7 +1251,6 @@ MESSAGES: dict[str, str | Plural] = {
         "One row per user: state, method, dates in UTC, recovery codes left and remembered"
         " computers."
     ),
-    # Issue 14: reports (keep this marker line; add entries above it)
 }
 
 
