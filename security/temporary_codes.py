@@ -32,10 +32,10 @@ from security import events, keys, notices, recovery_codes
 from security.statements import rowcount
 from security.two_step import (
     TwoStepError,
-    _refuse_own_mandatory,
     account_of,
     device_of,
     is_mandatory_for,
+    refuse_own_mandatory,
 )
 
 CODE_LENGTH = 15
@@ -106,7 +106,7 @@ def issue(
         raise TwoStepError("otp.no_device", status=409)
     if is_mandatory_for(user, settings, account_of(user.id), now):
         # A code of one's own would be one's own mandatory two-step without the device.
-        _refuse_own_mandatory(user, actor, events.TEMPORARY_CODE_ISSUED, now=now, ip=ip)
+        refuse_own_mandatory(user, actor, events.TEMPORARY_CODE_ISSUED, now=now, ip=ip)
     code = generate_code()
     expires_at = now + timedelta(hours=hours)
     _store(user.id, code_digest(code), now=now, expires_at=expires_at, created_by=actor.login)

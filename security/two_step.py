@@ -257,7 +257,7 @@ def disable(
     # Nobody switches off their own mandatory two-step, whatever their rights; another
     # administrator may, and so may the command line (actor None) in an emergency.
     if mandatory:
-        _refuse_own_mandatory(user, actor, events.OTP_DISABLED, now=now, ip=ip)
+        refuse_own_mandatory(user, actor, events.OTP_DISABLED, now=now, ip=ip)
     if mandatory and not days:
         # Under mandatory two-step a switch-off "until re-enabled" would not let the user
         # in without a code (device_applies): only one with an end date does.
@@ -309,7 +309,7 @@ def _tell_about_administrator(
     )
 
 
-def _refuse_own_mandatory(
+def refuse_own_mandatory(
     user: User, actor: User | None, event_type: str, *, now: datetime, ip: str
 ) -> None:
     """Refuse, on record, a change of one's own mandatory two-step (whatever one's rights).
@@ -350,7 +350,7 @@ def remove_device(
     """Remove the device with its recovery codes and remembered computers."""
     _require_device(user)
     if is_mandatory_for(user, load_settings(), account_of(user.id), now):
-        _refuse_own_mandatory(user, actor, events.OTP_DELETED, now=now, ip=ip)
+        refuse_own_mandatory(user, actor, events.OTP_DELETED, now=now, ip=ip)
     remove_device_data(user.id)
     sessions.end_user_sessions(
         user.id, now=now, reason="otp_deleted", keep_session_id=keep_session_id
@@ -439,7 +439,7 @@ def extend_grace(user: User, days: int, *, now: datetime, actor: User, ip: str) 
     if not 1 <= days <= 365:
         raise TwoStepError("otp.defer_days", "days")
     if is_bound_by_mandatory(user, load_settings()):
-        _refuse_own_mandatory(user, actor, events.OTP_GRACE_EXTENDED, now=now, ip=ip)
+        refuse_own_mandatory(user, actor, events.OTP_GRACE_EXTENDED, now=now, ip=ip)
     account = ensure_account(user.id)
     start = max(account.grace_deadline or now, now)
     account.grace_deadline = start + timedelta(days=days)
@@ -460,7 +460,7 @@ def exempt(user: User, until: datetime | None, *, now: datetime, actor: User, ip
         raise TwoStepError("otp.exempt_past", "until")
     if until is not None and is_bound_by_mandatory(user, load_settings()):
         # Ending one's own exemption (until None) only gives protection back.
-        _refuse_own_mandatory(user, actor, events.OTP_EXEMPTED, now=now, ip=ip)
+        refuse_own_mandatory(user, actor, events.OTP_EXEMPTED, now=now, ip=ip)
     account = ensure_account(user.id)
     account.exempt_until = until
     events.record(
