@@ -31,6 +31,7 @@ from models import (
     user_groups,
 )
 from security import events
+from security.statements import rowcount
 
 # What a person is told about their own account.
 OTP_CONNECTED: Final = "otp_connected"
@@ -224,7 +225,7 @@ def mark_all_read(user_id: int, *, now: datetime) -> int:
         .where(Notice.user_id == user_id, Notice.read_at.is_(None))
         .values(read_at=now)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(result)
 
 
 # ---------------------------------------------------------------------------- reminders
