@@ -75,6 +75,9 @@ def register_extensions(app: Flask) -> None:
         app.config["PASSWORD_ARGON2_PARALLELISM"],
     )
     init_database(app)
+    from web import form_bodies
+
+    app.before_request(form_bodies.allow_uploads)  # before the CSRF check reads the body
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

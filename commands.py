@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from extensions import db
 from integrations import mail
 from models import ADMINISTRATORS_GROUP_ID, OutgoingMail, User, user_groups, utcnow
-from security import mail_outbox, notices, two_step
+from security import mail_outbox, notices, token_inventory, two_step
 from security.accounts import AccountError, Profile, create_user, find_by_login
 from security.otp_settings import load_settings
 
@@ -141,6 +141,9 @@ def otp_disable_command(login: str, days: int) -> None:
 def otp_rotate_keys_command() -> None:
     """Re-encrypt every OTP secret under the newest key of FLASK_OTP_ENCRYPTION_KEYS."""
     rotated, total = two_step.rotate_secrets()
+    # The inventory's token seeds are secrets of the same kind, under the same keys.
+    seeds_rotated, seeds = token_inventory.rotate_seeds()
+    rotated, total = rotated + seeds_rotated, total + seeds
     db.session.commit()
     click.echo(f"Re-encrypted {rotated} of {total} secrets under the newest key.")
 
@@ -255,11 +258,37 @@ def notify_send_command(once: bool, interval: float) -> None:
     click.echo("stopped")
 
 
+tokens_cli = AppGroup("tokens", help="The hardware token inventory.")
+
+
+@tokens_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--password", default="", help="The password of a PSKC file (PBKDF2).")
+@click.option("--key", "key_hex", default="", help="The pre-shared AES key of a PSKC file, in hex.")
+def tokens_import_command(file: Any, password: str, key_hex: str) -> None:
+    """Import hardware token seeds from a PSKC (RFC 6030) or CSV file: all of them, or none."""
+    if password and key_hex:
+        raise click.UsageError("give --password or --key, not both")
+    data = file.read(token_inventory.MAX_FILE_BYTES + 1)
+    try:
+        count = token_inventory.import_file(
+            data, password=password, key_hex=key_hex, now=utcnow(), actor=None, ip="cli"
+        )
+    except token_inventory.ImportRefused as refused:
+        db.session.commit()  # the refusal's event, and nothing else
+        for problem in refused.problems:
+            click.echo(problem, err=True)
+        raise click.ClickException("nothing imported") from None
+    db.session.commit()
+    click.echo(f"imported {count} tokens")
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users_cli)
     app.cli.add_command(otp_cli)
     app.cli.add_command(notify_cli)
+    app.cli.add_command(tokens_cli)
     from dev_commands import dev_cli, translations_cli
 
     app.cli.add_command(dev_cli)

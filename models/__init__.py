@@ -15,6 +15,7 @@ from models.otp import (
 )
 from models.session import PendingSignIn, UserSession
 from models.temporary_code import TemporaryCode
+from models.token_inventory import TOKEN_STATES, HardwareToken
 from models.user import (
     ADMINISTRATORS_GROUP_ID,
     EMPLOYEES_GROUP_ID,
@@ -40,6 +41,8 @@ __all__ = [
     "SETTINGS_ROW_ID",
     "SpentConnection",
     "TemporaryCode",
+    "TOKEN_STATES",
+    "HardwareToken",
     "TwoStepAccount",
     "Group",
     "User",

@@ -65,6 +65,8 @@ class ConnectionInProgress:
     source: str
     # Names this connection, so that its first success spends it (SpentConnection).
     connection_id: str
+    # HOTP: where the token's counter stands (an inventory token's, from the vendor's file).
+    start_counter: int = 0
 
     def seal(self, now: datetime) -> str:
         """Encrypt the connection in progress for the page's hidden field (never a cookie)."""
@@ -92,6 +94,7 @@ def new_connection(
     period: int = 30,
     t0: int = 0,
     algorithm: str = "SHA1",
+    start_counter: int = 0,
 ) -> ConnectionInProgress:
     """Start connecting a device with a fresh secret (or a hardware token's own)."""
     params = OtpParams(
@@ -107,6 +110,7 @@ def new_connection(
         params=params,
         source=source,
         connection_id=secrets.token_hex(16),
+        start_counter=start_counter,
     )
 
 
@@ -174,7 +178,12 @@ def confirm_connection(
         second = normalize_or_refuse(code2, params.digits, "code2")
         lookahead = SYNC_HOTP_LOOKAHEAD if wide else max(settings.hotp_window, 1) + 1
         spent = otp.synchronize_hotp(
-            connection.secret, params, first, second, counter=0, max_lookahead=lookahead
+            connection.secret,
+            params,
+            first,
+            second,
+            counter=connection.start_counter,
+            max_lookahead=lookahead,
         )
         if spent is None:
             _record_connect_failure(user, actor, now, ip)

@@ -51,6 +51,11 @@ RECOVERY_CODE_USED: Final = "recovery_code_used"
 TEMPORARY_CODE_ISSUED: Final = "temporary_code_issued"
 TEMPORARY_CODE_REVOKED: Final = "temporary_code_revoked"
 TEMPORARY_CODE_USED: Final = "temporary_code_used"
+# The hardware token inventory
+TOKENS_IMPORTED: Final = "tokens_imported"  # noqa: S105 - an event name
+TOKENS_IMPORT_REFUSED: Final = "tokens_import_refused"  # noqa: S105 - an event name
+TOKEN_ASSIGNED: Final = "token_assigned"  # noqa: S105 - an event name
+TOKEN_UNASSIGNED: Final = "token_unassigned"  # noqa: S105 - an event name
 COMPUTER_REMEMBERED: Final = "device_remembered"
 REMEMBERED_COMPUTERS_FORGOTTEN: Final = "remembered_devices_forgotten"
 REAUTHENTICATED: Final = "reauthenticated"
@@ -97,6 +102,10 @@ EVENT_TYPES: Final = (
     TEMPORARY_CODE_ISSUED,
     TEMPORARY_CODE_REVOKED,
     TEMPORARY_CODE_USED,
+    TOKENS_IMPORTED,
+    TOKENS_IMPORT_REFUSED,
+    TOKEN_ASSIGNED,
+    TOKEN_UNASSIGNED,
     COMPUTER_REMEMBERED,
     REMEMBERED_COMPUTERS_FORGOTTEN,
     REAUTHENTICATED,

@@ -1251,6 +1251,113 @@ MESSAGES: dict[str, str | Plural] = {
         "One row per user: state, method, dates in UTC, recovery codes left and remembered"
         " computers."
     ),
+    # --- The hardware token inventory ---------------------------------------------------
+    "admin.tokens": "Hardware tokens",
+    "tokens.title": "Hardware token inventory",
+    "tokens.intro": (
+        "Tokens imported from the vendor's file wait here until they are assigned to a user on"
+        " the user's two-step tab. Their seeds are stored encrypted."
+    ),
+    "tokens.counts": "Tokens by state",
+    "tokens.state.unassigned": "Not assigned",
+    "tokens.state.assigned": "Assigned",
+    "tokens.state.lost": "Lost",
+    "tokens.state.retired": "Retired",
+    "tokens.all_states": "All states",
+    "tokens.field.state": "State",
+    "tokens.field.serial": "Serial number",
+    "tokens.field.serial_search": "Serial number contains",
+    "tokens.field.file": "PSKC or CSV file",
+    "tokens.field.password": "File password",
+    "tokens.field.key": "Pre-shared key (hex)",
+    "tokens.field.to": "Put the token",
+    "tokens.column.type": "Type",
+    "tokens.column.user": "User",
+    "tokens.column.imported": "Imported",
+    "tokens.column.actions": "Actions",
+    "tokens.digits": Plural("{count}-digit code", "{count}-digit codes"),
+    "tokens.by_command_line": "command line",
+    "tokens.none": "No tokens match.",
+    "tokens.take_back": "Take back",
+    "tokens.mark": "Mark",
+    "tokens.import_title": "Import tokens",
+    "tokens.import_hint": (
+        "A PSKC file (RFC 6030), plain or encrypted with a password or a pre-shared AES key, or"
+        " a CSV file with the columns serial,secret,type,digits,period,counter (the secret in"
+        " hex or Base32). The whole file is imported, or nothing."
+    ),
+    "tokens.password_hint": "For a PSKC file encrypted with a password.",
+    "tokens.key_hint": "For a PSKC file encrypted with a pre-shared key: 32, 48 or 64 hex digits.",
+    "tokens.import_button": "Import",
+    "tokens.file_needed": "Choose a file.",
+    "tokens.imported": Plural("Imported {count} token.", "Imported {count} tokens."),
+    "tokens.import_refused": Plural(
+        "Nothing was imported: {count} problem.", "Nothing was imported: {count} problems."
+    ),
+    "tokens.problem_at_line": "Line {line}: {problem}",
+    "tokens.problem_at_key": "Key {entry}: {problem}",
+    "tokens.problem.empty": "The file is empty.",
+    "tokens.problem.too_large": "The file is larger than {megabytes} MB.",
+    "tokens.problem.password_and_key": "Give the password or the key, not both.",
+    "tokens.problem.xml_unsafe": (
+        "The file declares a document type, entities or external references; they are not allowed."
+    ),
+    "tokens.problem.xml_invalid": "The file is not well-formed XML.",
+    "tokens.problem.pskc_invalid": "The file is not a PSKC key container (RFC 6030).",
+    "tokens.problem.no_tokens": "The file holds no tokens.",
+    "tokens.problem.password_needed": "The file is encrypted with a password: give it.",
+    "tokens.problem.key_needed": "The file is encrypted with a pre-shared key: give it.",
+    "tokens.problem.key_format": "The key must be 32, 48 or 64 hex digits.",
+    "tokens.problem.password_unusable": "The file's key cannot be derived from a password.",
+    "tokens.problem.password_wrong": "The password is wrong: it does not open the file.",
+    "tokens.problem.key_wrong": "The key is wrong: it does not open the file.",
+    "tokens.problem.decryption_failed": "The seed cannot be decrypted or its MAC is wrong.",
+    "tokens.problem.type_unsupported": "Unknown token type {type}: totp or hotp.",
+    "tokens.problem.encoding": "The file is neither XML nor UTF-8 text.",
+    "tokens.problem.csv_invalid": "The CSV cannot be read here.",
+    "tokens.problem.csv_columns": "Expected the columns {columns}.",
+    "tokens.problem.digits_invalid": "The number of digits must be 6 or 8.",
+    "tokens.problem.period_invalid": "The period must be 10 to 300 seconds.",
+    "tokens.problem.counter_invalid": "The counter must be a whole number, 0 or more.",
+    "tokens.problem.secret_format": "The secret is neither hex nor Base32.",
+    "tokens.problem.serial_missing": "The serial number is missing.",
+    "tokens.problem.serial_invalid": (
+        "The serial number must be at most {max} printable characters without spaces."
+    ),
+    "tokens.problem.secret_missing": "The secret is missing.",
+    "tokens.problem.secret_length": "The secret must be {min} to {max} bits.",
+    "tokens.problem.serial_twice": "Serial number {serial} is in the file twice.",
+    "tokens.problem.serial_known": "Serial number {serial} is in the inventory already.",
+    "tokens.problem.serial_race": (
+        "Another import took some of these serial numbers meanwhile. Try again."
+    ),
+    "tokens.unknown_serial": "No token with this serial number is in the inventory.",
+    "tokens.not_on_shelf": "This token is not available: it is assigned, lost or retired.",
+    "tokens.bad_target": "Choose where the token goes: not assigned, lost or retired.",
+    "tokens.out_of_use": "This token is lost or retired; its seed is gone.",
+    "tokens.already_on_shelf": "This token is not assigned.",
+    "tokens.taken_back.unassigned": "Token {serial} is back in the inventory.",
+    "tokens.taken_back.lost": "Token {serial} is marked lost; its seed is destroyed.",
+    "tokens.taken_back.retired": "Token {serial} is retired; its seed is destroyed.",
+    "tokens.assigned": "Token {serial} is now the user's device.",
+    "admin.option_inventory": "Hardware token from the inventory",
+    "admin.connect_inventory": "Assign a token from the inventory",
+    "admin.inventory_heading": "Hardware token from the inventory",
+    "admin.inventory_intro": (
+        "Type the token's serial number and the password it shows. For an event-based (HOTP)"
+        " token, press its button again and type the second password too."
+    ),
+    "admin.inventory_second_code": "HOTP tokens: the next password. TOTP tokens: leave empty.",
+    "event.tokens_imported": "Hardware tokens imported",
+    "event.tokens_import_refused": "Hardware token import refused",
+    "event.token_assigned": "Hardware token assigned",
+    "event.token_unassigned": "Hardware token taken back",
+    "event.detail.serial": "Serial number",
+    "event.detail.to": "Now",
+    "event.detail.problems": "Problems",
+    "event.value.token_unassigned": "in the inventory",
+    "event.value.token_lost": "lost",
+    "event.value.token_retired": "retired",
 }
 
 

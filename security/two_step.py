@@ -17,11 +17,12 @@ import enum
 from datetime import datetime, timedelta
 from typing import Literal, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
 from models import (
+    HardwareToken,
     OtpDevice,
     OtpSettings,
     RecoveryCode,
@@ -218,6 +219,14 @@ def remove_device_data(user_id: int) -> None:
         delete(TemporaryCode)
         .where(TemporaryCode.user_id == user_id)
         .execution_options(synchronize_session="fetch")
+    )
+    # An inventory token that was the device goes back on the shelf (its seed kept): it
+    # can be given again, to whoever shows its codes.
+    db.session.execute(
+        update(HardwareToken)
+        .where(HardwareToken.user_id == user_id, HardwareToken.state == "assigned")
+        .values(state="unassigned", user_id=None, device_id=None)
+        .execution_options(synchronize_session=False)
     )
 
 

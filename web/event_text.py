@@ -52,6 +52,10 @@ EVENT_LABELS = {
     events.TEMPORARY_CODE_ISSUED: "event.temporary_code_issued",
     events.TEMPORARY_CODE_REVOKED: "event.temporary_code_revoked",
     events.TEMPORARY_CODE_USED: "event.temporary_code_used",
+    events.TOKENS_IMPORTED: "event.tokens_imported",
+    events.TOKENS_IMPORT_REFUSED: "event.tokens_import_refused",
+    events.TOKEN_ASSIGNED: "event.token_assigned",
+    events.TOKEN_UNASSIGNED: "event.token_unassigned",
     events.COMPUTER_REMEMBERED: "event.device_remembered",
     events.REMEMBERED_COMPUTERS_FORGOTTEN: "event.remembered_devices_forgotten",
     events.REAUTHENTICATED: "event.reauthenticated",
@@ -106,6 +110,9 @@ DETAIL_LABELS = {
     "timezone": "event.detail.timezone",
     "not_mailed": "event.detail.not_mailed",
     "hours": "event.detail.hours",
+    "serial": "event.detail.serial",
+    "to": "event.detail.to",
+    "problems": "event.detail.problems",
 }
 VALUE_LABELS = {
     "unknown login": "event.value.unknown_login",
@@ -127,6 +134,9 @@ VALUE_LABELS = {
     "connect": "event.value.connect",
     "personal": "event.value.personal",
     "default": "event.value.default",
+    "unassigned": "event.value.token_unassigned",
+    "lost": "event.value.token_lost",
+    "retired": "event.value.token_retired",
 }
 # A time in the details: ISO 8601 UTC, or the "YYYY-MM-DD HH:MM UTC" of rows written
 # before the details held ISO times.

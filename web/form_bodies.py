@@ -26,3 +26,15 @@ def require_form_body() -> None:
         return
     if request.mimetype or _has_body():
         abort(415)
+
+
+# Endpoints that take a file, and the largest body each accepts (others: MAX_CONTENT_LENGTH).
+UPLOAD_LIMITS: Final = {"admin.tokens_import": 6 * 1024 * 1024}
+
+
+def allow_uploads() -> None:
+    """Raise the body limit for an endpoint that takes a file, before anything reads the body
+    (the CSRF check reads the form): registered ahead of it."""
+    limit = UPLOAD_LIMITS.get(request.endpoint or "")
+    if limit is not None:
+        request.max_content_length = limit

@@ -40,6 +40,7 @@ from blueprints.admin import (  # noqa: E402,F401  (register routes)
     otp_settings,
     overview,
     reports,
+    tokens,
     user_otp,
     users,
 )

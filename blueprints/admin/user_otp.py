@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 from blueprints.admin import bp, requires_right
 from extensions import db
 from forms.auth import SubmitOnlyForm
+from forms.tokens import InventoryConnectForm
 from forms.two_step import AdminConnectForm, DaysForm, ExemptForm, SyncForm, TemporaryCodeForm
 from models import OtpSettings, User, utcnow
 from security import (
@@ -31,6 +32,7 @@ from security import (
     recovery_code_store,
     remembered_computers,
     temporary_codes,
+    token_inventory,
     two_step,
 )
 from security.device_connection import ConnectionInProgress
@@ -185,8 +187,64 @@ def user_otp_connect(user: User) -> ResponseReturnValue:
         if refusal is not None:
             return refusal
     now = utcnow()
+    if request.values.get("source") == "inventory":
+        return _inventory_connect(user, settings, now)
     screen = _connect_screen(user, AdminConnectForm(), settings, now)
     return run_connect(screen, settings=settings, now=now)
+
+
+def _inventory_connect(user: User, settings: OtpSettings, now: datetime) -> ResponseReturnValue:
+    """A token of the inventory becomes the user's device, proven by the codes it shows."""
+    form = InventoryConnectForm()
+
+    def page(status: int) -> tuple[str, int]:
+        return render_template(
+            "admin/user_otp_connect.html",
+            user=user,
+            form=form,
+            view=None,
+            source="inventory",
+            kind="",
+            enabled=settings.enabled,
+            replacing=two_step.device_of(user.id) is not None,
+            secret_format=None,
+            shelf=token_inventory.unassigned_serials(),
+            back=tab_url(user),
+        ), status
+
+    if request.method != "POST":
+        form.serial.data = request.args.get("serial", "")[:64]
+        return page(200)
+    if not settings.enabled:
+        return page(400)
+    if not form.validate_on_submit():
+        return page(400)
+    try:
+        connected = token_inventory.assign(
+            user,
+            form.serial.data or "",
+            form.code.data or "",
+            form.code2.data or "",
+            now=now,
+            settings=settings,
+            actor=current_user,
+            ip=client_ip(),
+            keep_session_id=current_session_id(),
+        )
+    except TwoStepError as error:
+        db.session.commit()  # the failed attempt's event stays on record; nothing else changed
+        form[error.field or "code"].errors = [error.text]
+        return page(409 if error.status == 409 else 400)
+    db.session.commit()
+    flash(message("tokens.assigned", serial=(form.serial.data or "").strip()), "success")
+    return new_codes_page(
+        user,
+        connected.recovery_codes,
+        issuer=settings.issuer,
+        now=now,
+        continue_url=tab_url(user),
+        clock_offset=connected.clock_offset,
+    )
 
 
 def _connect_screen(

@@ -19,12 +19,32 @@ PUBLIC_GETS = {"auth.login", "health.healthz"}
 def path_values(admin: Any, employee: Any, app: Flask) -> dict[str, object]:
     """Real values for the url map's arguments: a real user, a real session, a real form."""
     from extensions import db
-    from models import UserSession
+    from models import HardwareToken, UserSession, utcnow
+    from security import keys
 
     client = app.test_client()
     assert sign_in(client, "admin").status_code == 303
     session_id = db.session.scalar(select(UserSession.id).where(UserSession.user_id == admin.id))
-    return {"user_id": employee.id, "session_id": session_id, "form_id": "user_edit"}
+    token = HardwareToken(
+        serial="T-1",
+        kind="totp",
+        digits=6,
+        period=30,
+        counter=0,
+        algorithm="SHA1",
+        secret_encrypted=keys.secret_box().encrypt(b"12345678901234567890"),
+        state="unassigned",
+        imported_at=utcnow(),
+        imported_by="admin",
+    )
+    db.session.add(token)
+    db.session.commit()
+    return {
+        "user_id": employee.id,
+        "session_id": session_id,
+        "form_id": "user_edit",
+        "token_id": token.id,
+    }
 
 
 def _routes(app: Flask, values: dict[str, object]) -> list[Route]:

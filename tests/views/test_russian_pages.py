@@ -11,6 +11,7 @@ label read at import time, a date written by hand, or an entry the translation l
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import string
@@ -390,7 +391,7 @@ def test_every_page_of_an_administrator_reads_russian(
     two_step: str,
 ) -> None:
     from extensions import db
-    from models import UserSession
+    from models import UserSession, utcnow
 
     users = (
         _users_in_every_state(make_user, connect_device, two_step_on)
@@ -400,9 +401,21 @@ def test_every_page_of_an_administrator_reads_russian(
     browser = russian_browser()
     assert sign_in(browser, "admin").status_code in (302, 303)
     session_id = db.session.scalar(db.select(UserSession.id).where(UserSession.user_id == admin.id))
+    from security import token_inventory
+
+    token_inventory.import_file(
+        b"T-1,3132333435363738393031323334353637383930,totp\n", now=utcnow(), actor=admin
+    )
+    db.session.commit()
+    token_id = token_inventory.list_tokens().items[0].token.id
     pages: dict[str, str] = {}
     for user in users.values():
-        values = {"user_id": user.id, "session_id": session_id, "form_id": "user_edit"}
+        values = {
+            "user_id": user.id,
+            "session_id": session_id,
+            "form_id": "user_edit",
+            "token_id": token_id,
+        }
         pages |= _walk_every_get(app, browser, f"administrator, user {user.login}", values)
         for tab in ("main", "groups", "personal", "otp", "events"):
             _get(browser, f"/admin/users/{user.id}?tab={tab}", "administrator", pages)
@@ -412,8 +425,17 @@ def test_every_page_of_an_administrator_reads_russian(
         "/admin/users?otp=locked",
         "/admin/events?type=sign_in",
         "/admin/users/new?tab=personal",
+        "/admin/security/tokens?state=lost",
+        f"/admin/users/{next(iter(users.values())).id}/otp/connect?source=inventory",
     ):
         _get(browser, path, "administrator", pages)
+    response = browser.post(
+        "/admin/security/tokens/import",
+        data={"file": (io.BytesIO(b"T-1,zz!,sometimes\n,,totp\n"), "t.csv"), "key": "x"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    pages["administrator: a bad token file"] = response.get_data(as_text=True)
     _post(
         browser,
         "/admin/security/otp",
