@@ -423,6 +423,20 @@ def test_a_helpdesk_member_uses_the_inventory_but_not_on_administrators(
     )
 
 
+@needs_oathtool
+def test_a_helpdesk_member_cannot_take_back_an_administrators_token(
+    on: Any, admin_client: FlaskClient, manager_client: FlaskClient, admin: Any
+) -> None:
+    _upload(admin_client, CSV_FILE, "t.csv")
+    assert _assign(admin_client, admin, "CSV-T1", _totp_code(CSV_TOTP_SEED)).status_code == 200
+    token = _tokens()["CSV-T1"]
+    refused = manager_client.post(f"/admin/security/tokens/{token.id}/return", data={"to": "lost"})
+    assert refused.status_code == 403
+    token = _tokens()["CSV-T1"]
+    assert (token.state, token.user_id) == ("assigned", admin.id)
+    assert token.secret_encrypted is not None
+
+
 # --- keys -----------------------------------------------------------------------------------------
 
 
@@ -444,3 +458,79 @@ def test_rotate_keys_re_encrypts_the_seeds(app: Flask, admin_client: FlaskClient
             assert only_new.decrypt((token.secret_encrypted or "").encode())
     finally:
         keys.configure(old_keys, keys.recovery_key())
+
+
+# --- one token, one user -------------------------------------------------------------------------
+
+RACERS = 6
+
+
+def _assign_in_a_process(
+    settings: dict[str, Any], user_id: int, code: str, barrier: Any, results: Any
+) -> None:
+    from app import create_app
+    from models import User, utcnow
+    from security import token_inventory
+    from security.otp_settings import load_settings
+    from security.two_step import TwoStepError
+
+    app = create_app(dict(settings))
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        try:
+            barrier.wait(timeout=60)
+        except Exception:  # noqa: BLE001 - a broken barrier still reports a result
+            results.put("barrier")
+            return
+        try:
+            token_inventory.assign(
+                user, "CSV-T1", code, now=utcnow(), settings=load_settings(), actor=user, ip="t"
+            )
+            db.session.commit()
+            results.put("assigned")
+        except TwoStepError as error:
+            db.session.rollback()
+            results.put(error.key)
+
+
+@needs_oathtool
+def test_of_simultaneous_assignments_of_one_token_exactly_one_wins(
+    app: Flask, on: Any, admin_client: FlaskClient, make_user: Any
+) -> None:
+    import multiprocessing
+
+    _upload(admin_client, CSV_FILE, "t.csv")
+    users = [make_user(f"racer{n}") for n in range(RACERS)]
+    settings = {
+        key: app.config[key]
+        for key in (
+            "SQLALCHEMY_DATABASE_URI",
+            "SECRET_KEY",
+            "PASSWORD_ARGON2_TIME_COST",
+            "PASSWORD_ARGON2_MEMORY_KIB",
+            "PASSWORD_ARGON2_PARALLELISM",
+        )
+    }
+    settings.update(TESTING=True, RATELIMIT_ENABLED=False, INSTANCE_PATH=app.instance_path)
+    db.session.commit()
+    db.engine.dispose()  # the children must not share the parent's connections
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(RACERS)
+    results = context.Queue()
+    code = _totp_code(CSV_TOTP_SEED)
+    workers = [
+        context.Process(
+            target=_assign_in_a_process, args=(settings, user.id, code, barrier, results)
+        )
+        for user in users
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes = sorted(results.get(timeout=120) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=30)
+    assert outcomes.count("assigned") == 1, outcomes
+    assert set(outcomes) == {"assigned", "tokens.not_on_shelf"}, outcomes
+    token = _tokens()["CSV-T1"]
+    owners = db.session.scalars(select(OtpDevice.user_id)).all()
+    assert token.state == "assigned" and owners == [token.user_id]
