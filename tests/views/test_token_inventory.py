@@ -215,6 +215,19 @@ def test_a_csv_file_imports_hex_and_base32_seeds(
     assert device is not None and device.counter == 7
 
 
+def test_a_vendor_file_larger_than_a_form_body_imports_whole(admin_client: FlaskClient) -> None:
+    # 5,000 tokens, about 320 kB: more than an ordinary form may send, less than a file may.
+    lines = [f"BULK-{n:05d},{CSV_TOTP_SEED},totp,6,30,0" for n in range(4000)]
+    data = ("\n".join(lines) + "\n").encode()
+    data += b"".join(
+        b"BULK-PAD-%05d,%s,hotp,6,,\n" % (n, CSV_TOTP_SEED.encode()) for n in range(1000)
+    )
+    assert len(data) > 256 * 1024
+    response = _upload(admin_client, data, "bulk.csv")
+    assert response.status_code == 303
+    assert len(_tokens()) == 5000
+
+
 def test_one_bad_entry_imports_nothing_and_names_it(
     admin_client: FlaskClient,
 ) -> None:
