@@ -393,3 +393,26 @@ def iter_routes(app: Flask, values: dict[str, object]) -> Iterator[Route]:
             path = url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
         for method in sorted((rule.methods or set()) - IGNORED_METHODS):
             yield Route(rule.rule, rule.endpoint, method, path)
+
+
+def inventory_token_id(serial: str = "T-1") -> int:
+    """Put a TOTP token (RFC 6238's seed) in the inventory; return its id, for route values."""
+    from extensions import db
+    from models import HardwareToken, utcnow
+    from security import keys
+
+    token = HardwareToken(
+        serial=serial,
+        kind="totp",
+        digits=6,
+        period=30,
+        counter=0,
+        algorithm="SHA1",
+        secret_encrypted=keys.secret_box().encrypt(RFC_SECRET),
+        state="unassigned",
+        imported_at=utcnow(),
+        imported_by="admin",
+    )
+    db.session.add(token)
+    db.session.commit()
+    return token.id

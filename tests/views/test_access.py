@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from tests.support import Route, events_of, iter_routes, sign_in, snapshot
+from tests.support import Route, events_of, inventory_token_id, iter_routes, sign_in, snapshot
 
 # Pages anyone may open without signing in.
 PUBLIC_GETS = {"auth.login", "health.healthz"}
@@ -19,31 +19,16 @@ PUBLIC_GETS = {"auth.login", "health.healthz"}
 def path_values(admin: Any, employee: Any, app: Flask) -> dict[str, object]:
     """Real values for the url map's arguments: a real user, a real session, a real form."""
     from extensions import db
-    from models import HardwareToken, UserSession, utcnow
-    from security import keys
+    from models import UserSession
 
     client = app.test_client()
     assert sign_in(client, "admin").status_code == 303
     session_id = db.session.scalar(select(UserSession.id).where(UserSession.user_id == admin.id))
-    token = HardwareToken(
-        serial="T-1",
-        kind="totp",
-        digits=6,
-        period=30,
-        counter=0,
-        algorithm="SHA1",
-        secret_encrypted=keys.secret_box().encrypt(b"12345678901234567890"),
-        state="unassigned",
-        imported_at=utcnow(),
-        imported_by="admin",
-    )
-    db.session.add(token)
-    db.session.commit()
     return {
         "user_id": employee.id,
         "session_id": session_id,
         "form_id": "user_edit",
-        "token_id": token.id,
+        "token_id": inventory_token_id(),
     }
 
 

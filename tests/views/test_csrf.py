@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.support import (
     csrf_token_from,
+    inventory_token_id,
     iter_routes,
     session_cookie,
     sign_in,
@@ -36,7 +37,12 @@ def _path_values(employee: Any) -> dict[str, object]:
     from models import UserSession
 
     session_id = db.session.scalar(select(UserSession.id).where(UserSession.user_id == employee.id))
-    return {"user_id": employee.id, "session_id": session_id, "form_id": "user_edit"}
+    return {
+        "user_id": employee.id,
+        "session_id": session_id,
+        "form_id": "user_edit",
+        "token_id": inventory_token_id(),
+    }
 
 
 def _form_data() -> dict[str, str]:

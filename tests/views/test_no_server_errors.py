@@ -27,7 +27,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
-from tests.support import sign_in
+from tests.support import inventory_token_id, sign_in
 
 HOSTILE = [
     "\u00b2",  # a digit to str.isdigit(), not to int()
@@ -303,7 +303,12 @@ def sweep_setup(app: Flask, admin: Any, employee: Any, two_step_on: Any) -> dict
     client = app.test_client()
     assert sign_in(client, "employee").status_code == 303
     session_id = db.session.scalar(select(UserSession.id).where(UserSession.user_id == employee.id))
-    return {"user_id": str(employee.id), "session_id": str(session_id), "form_id": "user_edit"}
+    return {
+        "user_id": str(employee.id),
+        "session_id": str(session_id),
+        "form_id": "user_edit",
+        "token_id": str(inventory_token_id()),
+    }
 
 
 @pytest.mark.settings(RATELIMIT_ENABLED=False)

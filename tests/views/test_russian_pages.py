@@ -28,7 +28,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from security.messages import MESSAGES, Plural
-from tests.support import iter_routes, sign_in, totp_code
+from tests.support import inventory_token_id, iter_routes, sign_in, totp_code
 from web.i18n import TRANSLATIONS, read_catalog
 
 RUSSIAN = {"HTTP_ACCEPT_LANGUAGE": "ru-RU,ru;q=0.9"}
@@ -391,7 +391,7 @@ def test_every_page_of_an_administrator_reads_russian(
     two_step: str,
 ) -> None:
     from extensions import db
-    from models import UserSession, utcnow
+    from models import UserSession
 
     users = (
         _users_in_every_state(make_user, connect_device, two_step_on)
@@ -401,13 +401,7 @@ def test_every_page_of_an_administrator_reads_russian(
     browser = russian_browser()
     assert sign_in(browser, "admin").status_code in (302, 303)
     session_id = db.session.scalar(db.select(UserSession.id).where(UserSession.user_id == admin.id))
-    from security import token_inventory
-
-    token_inventory.import_file(
-        b"T-1,3132333435363738393031323334353637383930,totp\n", now=utcnow(), actor=admin
-    )
-    db.session.commit()
-    token_id = token_inventory.list_tokens().items[0].token.id
+    token_id = inventory_token_id()
     pages: dict[str, str] = {}
     for user in users.values():
         values = {
