@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -13,6 +13,7 @@ from extensions import db, login_manager
 from models import utcnow
 from security import events
 from security.messages import message
+from web.api_problems import is_api_request, problem
 from web.signin_session import client_ip
 
 # The catalog keys of each status's title and explanation, read per request.
@@ -53,6 +54,9 @@ def _form_page_url() -> str | None:
 
 def render_error(status: int, explanation: str | None = None) -> tuple[str, int]:
     """Render the plain error page for a status."""
+    if is_api_request():
+        # The API answers every error as a problem document (web.api_problems).
+        return problem(status), status  # type: ignore[return-value]
     return (
         render_template(
             "errors/error.html",
@@ -64,6 +68,17 @@ def render_error(status: int, explanation: str | None = None) -> tuple[str, int]
         ),
         status,
     )
+
+
+def _api_error(error: HTTPException, status: int) -> tuple[Response, int]:
+    """An API error as a problem document, without asking who is signed in (the API has no
+    sessions and sets no cookie). A body that is not JSON is as malformed as one that does
+    not match the schema: both are 422."""
+    data = getattr(error, "data", None)
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if status == 400:
+        status = 422
+    return problem(status, errors=messages), status
 
 
 def register(app: Flask) -> None:
@@ -89,6 +104,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
         status = error.code or 500
+        if is_api_request():
+            return _api_error(error, status)
         if status == 403 and current_user.is_authenticated:
             db.session.rollback()
             events.record_refusal(
