@@ -168,10 +168,17 @@ def refused(response: Response) -> bool:
 # --- the operations -------------------------------------------------------------------
 
 
+# The counters of the console's own sign-in (blueprints/auth.py), by their keys: Flask-Limiter
+# names a route's limit "<endpoint>:<scope>", and a shared limit by its scope alone. The API
+# and /login thus draw on one counter per login and one per client address.
+CONSOLE_ADDRESS_COUNTER = "auth.login:login-address"
+CONSOLE_LOGIN_COUNTER = "auth.login:login-name"
+
+
 @bp.route("/validate", methods=["POST"])
-@limiter.limit(login_rate_limit, scope="login-address", deduct_when=refused)
-@limiter.limit(
-    login_rate_limit, key_func=login_name_key, scope="login-name", deduct_when=refused
+@limiter.shared_limit(login_rate_limit, CONSOLE_ADDRESS_COUNTER, deduct_when=refused)
+@limiter.shared_limit(
+    login_rate_limit, CONSOLE_LOGIN_COUNTER, key_func=login_name_key, deduct_when=refused
 )
 @bp.doc(**SECURED)
 @bp.arguments(ValidateRequestSchema)
