@@ -20,8 +20,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from werkzeug.wrappers import Response
 
 from extensions import csrf, db, limiter
-from models import ApiClient, utcnow
-from security import accounts, api_clients, api_validation, reports
+from models import utcnow
+from security import accounts, api_clients, api_validation, events, reports
 from security.two_step import Status
 from web.api_problems import API_PREFIX, PROBLEM_TYPE, is_api_request
 from web.signin_session import client_ip
@@ -109,37 +109,45 @@ api = ConsoleApi()
 # --- who calls ------------------------------------------------------------------------
 
 
-def calling_client(scope: str) -> ApiClient:
-    """Return the client whose bearer key came, allowed `scope` from this address; else
-    answer 401 (no or wrong key) or 403 (scope or address)."""
+# The scope each operation needs.
+REQUIRED_SCOPES = {
+    "api.validate_credentials": api_clients.SCOPE_VALIDATE,
+    "api.user_two_step": api_clients.SCOPE_USERS_READ,
+}
+
+
+def _refuse(status: int, details: dict[str, object]) -> None:
+    events.record_refusal(
+        events.API_REFUSED,
+        now=utcnow(),
+        ip=client_ip(),
+        details={"path": request.path[:200], "status": status, **details},
+    )
+    db.session.commit()
+    abort(status)
+
+
+@bp.before_request
+def authenticate_client() -> None:
+    """Know the calling client before reading the body: 401 without a live key, 403 for a
+    scope or an address it is not given."""
     header = request.headers.get("Authorization", "")
     kind, _, key = header.partition(" ")
-    client = (
-        api_clients.client_for_key(key.strip()) if kind.lower() == "bearer" else None
-    )
-    now = utcnow()
+    client = api_clients.client_for_key(key.strip()) if kind.lower() == "bearer" else None
     if client is None:
-        from security import events
-
-        events.record_refusal(
-            events.API_REFUSED, now=now, ip=client_ip(), details={"path": request.path, "status": 401}
-        )
-        db.session.commit()
-        abort(401)
+        _refuse(401, {})
+        return
+    scope = REQUIRED_SCOPES.get(request.endpoint or "")
     if scope not in client.scope_list or not api_clients.address_allowed(client, client_ip()):
-        from security import events
-
-        events.record_refusal(
-            events.API_REFUSED,
-            now=now,
-            ip=client_ip(),
-            details={"path": request.path, "status": 403, "client": client.name},
-        )
-        db.session.commit()
-        abort(403)
-    api_clients.mark_used(client, now=now)
+        _refuse(403, {"client": client.name})
+        return
+    api_clients.mark_used(client, now=utcnow())
     g.api_client = client.name
-    return client
+
+
+def calling_client() -> str:
+    """The name of the client this request came from (authenticate_client checked it)."""
+    return str(g.api_client)
 
 
 # --- rate limits: the console's own counters ------------------------------------------
@@ -193,11 +201,11 @@ def validate_credentials(body: dict[str, Any]) -> dict[str, str]:
     code (spent here, it is spent for the console's sign-in too), the same lock after
     failed codes and the same rate limits. `result` is `accept`, `reject` or `locked`.
     """
-    client = calling_client(api_clients.SCOPE_VALIDATE)
+    client = calling_client()
     now = utcnow()
     if "app_password" in body:
         verdict = api_validation.validate_app_password(
-            body["login"], body["app_password"], now=now, ip=client_ip(), client=client.name
+            body["login"], body["app_password"], now=now, ip=client_ip(), client=client
         )
     else:
         verdict = api_validation.validate_password_and_code(
@@ -206,7 +214,7 @@ def validate_credentials(body: dict[str, Any]) -> dict[str, str]:
             body.get("code"),
             now=now,
             ip=client_ip(),
-            client=client.name,
+            client=client,
         )
     db.session.commit()
     g.validation_refused = verdict.refused
@@ -221,7 +229,6 @@ def validate_credentials(body: dict[str, Any]) -> dict[str, str]:
 @bp.alt_response(404, response="NOT_FOUND")
 def user_two_step(login: str) -> dict[str, Any]:
     """A person's two-step state as the user list shows it, the method and its times."""
-    calling_client(api_clients.SCOPE_USERS_READ)
     row = reports.row_for_login(login, now=utcnow())
     db.session.commit()
     if row is None:

@@ -61,6 +61,13 @@ EVENT_LABELS = {
     events.FORM_LAYOUT_ENABLED: "event.form_layout_enabled",
     events.NOTICE_SETTINGS_CHANGED: "event.notice_settings_changed",
     events.TEST_MAIL_SENT: "event.test_mail_sent",
+    events.APP_PASSWORD_CREATED: "event.app_password_created",
+    events.APP_PASSWORD_REVOKED: "event.app_password_revoked",
+    events.APP_PASSWORD_USED: "event.app_password_used",
+    events.API_CLIENT_CREATED: "event.api_client_created",
+    events.API_CLIENT_REVOKED: "event.api_client_revoked",
+    events.API_VALIDATION: "event.api_validation",
+    events.API_REFUSED: "event.api_refused",
 }
 OUTCOME_LABELS = {
     events.SUCCESS: "event.outcome.success",
@@ -106,6 +113,12 @@ DETAIL_LABELS = {
     "timezone": "event.detail.timezone",
     "not_mailed": "event.detail.not_mailed",
     "hours": "event.detail.hours",
+    "client": "event.detail.client",
+    "name": "event.detail.name",
+    "id": "event.detail.id",
+    "result": "event.detail.result",
+    "status": "event.detail.status",
+    "networks": "event.detail.networks",
 }
 VALUE_LABELS = {
     "unknown login": "event.value.unknown_login",
@@ -127,6 +140,10 @@ VALUE_LABELS = {
     "connect": "event.value.connect",
     "personal": "event.value.personal",
     "default": "event.value.default",
+    "password_changed": "event.value.password_changed",
+    "accept": "event.value.accept",
+    "reject": "event.value.reject",
+    "locked": "event.value.locked",
 }
 # A time in the details: ISO 8601 UTC, or the "YYYY-MM-DD HH:MM UTC" of rows written
 # before the details held ISO times.
