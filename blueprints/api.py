@@ -73,7 +73,9 @@ class ValidateResponseSchema(Schema):
 
 class TwoStepSchema(Schema):
     login = fields.String(required=True)
-    state = fields.String(required=True, validate=validate.OneOf([status.value for status in Status]))
+    state = fields.String(
+        required=True, validate=validate.OneOf([status.value for status in Status])
+    )
     method = fields.String(required=True, allow_none=True)
     connected_at = fields.DateTime(required=True, allow_none=True)
     last_used_at = fields.DateTime(required=True, allow_none=True)

@@ -59,7 +59,9 @@ def parse_networks(text: str) -> list[str]:
         try:
             network = ipaddress.ip_network(entry, strict=False)
         except ValueError:
-            raise ApiClientError("api_client.network_invalid", "networks", line=entry[:60]) from None
+            raise ApiClientError(
+                "api_client.network_invalid", "networks", line=entry[:60]
+            ) from None
         if str(network) not in networks:
             networks.append(str(network))
     if len(networks) > MAX_NETWORKS:

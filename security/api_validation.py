@@ -42,6 +42,8 @@ REASONS: Final = (
     "locked",
 )
 
+INVALID: Final = "invalid_credentials"
+
 _ACCEPTED_REASONS: Final = {
     Outcome.ACCEPTED: "otp",
     Outcome.RECOVERY_ACCEPTED: "recovery_code",
@@ -80,38 +82,40 @@ def validate_password_and_code(
     login: str, password: str, code: str | None, *, now: datetime, ip: str, client: str
 ) -> Verdict:
     """Check a login, its password and (when the person's two-step asks) a code."""
-    if has_control_characters(login) or "\x00" in password:
-        return _record(Verdict(REJECT, "invalid_credentials"), login, None, now=now, ip=ip, client=client)
-    outcome = signin.check_password(login, password, now=now, ip=ip)
-    user = outcome.user
-    if user is None:
-        return _record(Verdict(REJECT, "invalid_credentials"), login, None, now=now, ip=ip, client=client)
-    if outcome.next_state is SignInState.AWAITING_CONNECTION:
-        return _record(Verdict(REJECT, "connect_required"), login, user, now=now, ip=ip, client=client)
-    if outcome.next_state is SignInState.SIGNED_IN:
-        verdict = Verdict(ACCEPT, "no_second_step")
-        return _record(verdict, login, user, now=now, ip=ip, client=client)
-    if not code:
-        return _record(Verdict(REJECT, "code_required"), login, user, now=now, ip=ip, client=client)
-    result = second_step.verify_sign_in_code(user, code, now=now, ip=ip)
-    if result.accepted:
-        verdict = Verdict(ACCEPT, _ACCEPTED_REASONS[result.outcome])
-    elif result.outcome is Outcome.LOCKED:
-        verdict = Verdict(LOCKED, "locked", result.locked_until)
-    elif result.outcome is Outcome.MALFORMED:
-        verdict = Verdict(REJECT, "code_malformed")
-    else:
-        verdict = Verdict(REJECT, "code_incorrect")
+    user, verdict = _password_and_code(login, password, code, now=now, ip=ip)
     return _record(verdict, login, user, now=now, ip=ip, client=client)
 
 
-def validate_app_password(
-    login: str, text: str, *, now: datetime, ip: str, client: str
-) -> Verdict:
+def _password_and_code(
+    login: str, password: str, code: str | None, *, now: datetime, ip: str
+) -> tuple[User | None, Verdict]:
+    if has_control_characters(login) or "\x00" in password:
+        return None, Verdict(REJECT, INVALID)
+    outcome = signin.check_password(login, password, now=now, ip=ip)
+    user = outcome.user
+    if user is None:
+        return None, Verdict(REJECT, INVALID)
+    if outcome.next_state is SignInState.AWAITING_CONNECTION:
+        return user, Verdict(REJECT, "connect_required")
+    if outcome.next_state is SignInState.SIGNED_IN:
+        return user, Verdict(ACCEPT, "no_second_step")
+    if not code:
+        return user, Verdict(REJECT, "code_required")
+    result = second_step.verify_sign_in_code(user, code, now=now, ip=ip)
+    if result.accepted:
+        return user, Verdict(ACCEPT, _ACCEPTED_REASONS[result.outcome])
+    if result.outcome is Outcome.LOCKED:
+        return user, Verdict(LOCKED, "locked", result.locked_until)
+    if result.outcome is Outcome.MALFORMED:
+        return user, Verdict(REJECT, "code_malformed")
+    return user, Verdict(REJECT, "code_incorrect")
+
+
+def validate_app_password(login: str, text: str, *, now: datetime, ip: str, client: str) -> Verdict:
     """Check a login and one of its application passwords."""
     user = None if has_control_characters(login) else accounts.find_by_login(login)
     accepted = user is not None and app_passwords.check_app_password(
         user, text, now=now, ip=ip, client=client
     )
-    verdict = Verdict(ACCEPT, "app_password") if accepted else Verdict(REJECT, "invalid_credentials")
+    verdict = Verdict(ACCEPT, "app_password") if accepted else Verdict(REJECT, INVALID)
     return _record(verdict, login, user, now=now, ip=ip, client=client)

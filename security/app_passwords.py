@@ -82,9 +82,7 @@ def app_passwords_of(user_id: int) -> list[AppPassword]:
 
 def _count_of(user_id: int) -> int:
     return (
-        db.session.scalar(
-            select(func.count(AppPassword.id)).where(AppPassword.user_id == user_id)
-        )
+        db.session.scalar(select(func.count(AppPassword.id)).where(AppPassword.user_id == user_id))
         or 0
     )
 
@@ -149,9 +147,7 @@ def revoke_app_password(
     return True
 
 
-def revoke_all(
-    user: User, *, now: datetime, actor: User | None, ip: str, reason: str = ""
-) -> int:
+def revoke_all(user: User, *, now: datetime, actor: User | None, ip: str, reason: str = "") -> int:
     """Revoke every application password of the user; return how many there were."""
     result = db.session.execute(delete(AppPassword).where(AppPassword.user_id == user.id))
     count = rowcount(result)
@@ -178,9 +174,7 @@ def revoke_after_password_change(user: User, *, now: datetime, actor: User | Non
     return count
 
 
-def check_app_password(
-    user: User, text: str, *, now: datetime, ip: str, client: str
-) -> bool:
+def check_app_password(user: User, text: str, *, now: datetime, ip: str, client: str) -> bool:
     """Tell whether `text` is one of the user's application passwords; note its use.
 
     A blocked person's passwords do not work. Every check is an event naming the client.

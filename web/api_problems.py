@@ -49,9 +49,7 @@ def retry_after_seconds() -> int:
     return max(1, int(current.reset_at - time.time()))
 
 
-def problem(
-    status: int, detail: str | None = None, *, errors: object | None = None
-) -> Response:
+def problem(status: int, detail: str | None = None, *, errors: object | None = None) -> Response:
     """Answer a problem document with `status`."""
     body: dict[str, object] = {
         "type": "about:blank",

@@ -53,11 +53,12 @@ def api_clients_page() -> ResponseReturnValue:
 
 @bp.route("/api-clients/<int:client_id>/revoke", methods=["POST"])
 def api_client_revoke(client_id: int) -> Response:
-    revoked = api_clients.revoke_client(
-        client_id, now=utcnow(), actor=current_user, ip=client_ip()
-    )
+    revoked = api_clients.revoke_client(client_id, now=utcnow(), actor=current_user, ip=client_ip())
     db.session.commit()
-    flash(message("api_client.revoked" if revoked else "api_client.unknown"), "success" if revoked else "error")
+    flash(
+        message("api_client.revoked" if revoked else "api_client.unknown"),
+        "success" if revoked else "error",
+    )
     return redirect(url_for("admin.api_clients_page"), code=303)
 
 

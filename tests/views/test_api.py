@@ -138,8 +138,9 @@ def test_failed_codes_lock_the_api_and_the_console(
 ) -> None:
     two_step_on(max_attempts=3)
     answers = [
-        validate(client, key, login="employee", password=DEFAULT_PASSWORD, code="000000")
-        .get_json()["result"]
+        validate(
+            client, key, login="employee", password=DEFAULT_PASSWORD, code="000000"
+        ).get_json()["result"]
         for _ in range(3)
     ]
     assert answers == ["reject", "reject", "locked"]
@@ -203,17 +204,13 @@ def test_a_missing_or_wrong_key_is_401(client: Any, key: str, employee: Any) -> 
     assert_problem(missing, 401)
     assert missing.headers["WWW-Authenticate"].startswith("Bearer")
     assert_problem(client.post("/api/v1/validate", json=body, headers=bearer(key + "x")), 401)
-    assert_problem(
-        client.post("/api/v1/validate", json=body, headers={"Authorization": key}), 401
-    )
+    assert_problem(client.post("/api/v1/validate", json=body, headers={"Authorization": key}), 401)
     assert_problem(client.get("/api/v1/users/employee/two-step", headers=bearer("otpc_")), 401)
     assert events_of("api_refused")
     assert not events_of("api_validation")  # nothing was checked
 
 
-def test_a_revoked_client_is_401(
-    client: Any, admin: Any, key: str, employee: Any
-) -> None:
+def test_a_revoked_client_is_401(client: Any, admin: Any, key: str, employee: Any) -> None:
     from extensions import db
     from models import ApiClient, utcnow
     from security import api_clients
@@ -391,7 +388,9 @@ def test_twenty_simultaneous_calls_with_one_code_accept_once(
         )
     }
     settings.update(
-        TESTING=True, RATELIMIT_ENABLED=False, SESSION_COOKIE_SECURE=False,
+        TESTING=True,
+        RATELIMIT_ENABLED=False,
+        SESSION_COOKIE_SECURE=False,
         INSTANCE_PATH=app.instance_path,
     )
     context = multiprocessing.get_context("fork")
@@ -419,9 +418,10 @@ def test_grace_over_time_is_the_consoles(
     from models import TwoStepAccount, utcnow
 
     two_step_on(mandatory=True, mandatory_days=10, mandatory_groups=EMPLOYEES)
-    assert validate(client, key, login="employee", password=DEFAULT_PASSWORD).get_json()[
-        "result"
-    ] == "accept"
+    assert (
+        validate(client, key, login="employee", password=DEFAULT_PASSWORD).get_json()["result"]
+        == "accept"
+    )
     db.session.execute(
         update(TwoStepAccount).values(grace_deadline=utcnow() - timedelta(minutes=1))
     )

@@ -112,9 +112,7 @@ def test_a_wrong_or_another_persons_password_is_rejected(
     assert check(app.test_client(), api_key, "short")["result"] == "reject"
 
 
-def test_a_revoked_password_stops_working(
-    app: Flask, employee_client: Any, api_key: str
-) -> None:
+def test_a_revoked_password_stops_working(app: Flask, employee_client: Any, api_key: str) -> None:
     from extensions import db
     from models import AppPassword
 

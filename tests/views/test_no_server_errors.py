@@ -303,7 +303,14 @@ def sweep_setup(app: Flask, admin: Any, employee: Any, two_step_on: Any) -> dict
     client = app.test_client()
     assert sign_in(client, "employee").status_code == 303
     session_id = db.session.scalar(select(UserSession.id).where(UserSession.user_id == employee.id))
-    return {"user_id": str(employee.id), "session_id": str(session_id), "form_id": "user_edit"}
+    return {
+        "user_id": str(employee.id),
+        "session_id": str(session_id),
+        "form_id": "user_edit",
+        "password_id": "1",
+        "client_id": "1",
+        "login": "employee",
+    }
 
 
 @pytest.mark.settings(RATELIMIT_ENABLED=False)

@@ -213,9 +213,12 @@ def _walk_every_get(
     app: Flask, client: FlaskClient, where: str, values: dict[str, object]
 ) -> dict[str, str]:
     pages: dict[str, str] = {}
+    values = {"password_id": 1, "client_id": 1, "login": "nobody", **values}
     for route in iter_routes(app, values):
         if route.method != "GET" or route.path.endswith(".csv"):
             continue
+        if route.path.startswith("/api/v1/"):
+            continue  # the API speaks to programs, in English (see the catalog tests)
         _get(client, route.path, where, pages)
     return pages
 
