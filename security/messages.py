@@ -1360,8 +1360,8 @@ MESSAGES: dict[str, str | Plural] = {
     "event.value.locked": "locked",
     "notice.app_passwords_revoked.subject": "Your application passwords were revoked",
     "notice.app_passwords_revoked.text": Plural(
-        "Your password was changed, so your application password stopped working. Make a new"
-        " one on My page → Security → Application passwords.",
+        "Your password was changed, so {count} application password stopped working. Make a"
+        " new one on My page → Security → Application passwords.",
         "Your password was changed, so your {count} application passwords stopped working."
         " Make new ones on My page → Security → Application passwords.",
     ),

@@ -379,6 +379,16 @@ def test_every_page_of_an_employee_reads_russian(
             f"{login}: a bad password change",
             pages,
         )
+        # Application passwords: a new one shown once, the list with it, a bad name.
+        _post(
+            browser,
+            "/my/security/app-passwords",
+            {"name": "Thunderbird"},
+            f"{login}: a new application password",
+            pages,
+        )
+        _get(browser, "/my/security/app-passwords", f"{login}: application passwords", pages)
+        _post(browser, "/my/security/app-passwords", {"name": ""}, f"{login}: a bad name", pages)
     _assert_russian(pages)
 
 
@@ -432,4 +442,20 @@ def test_every_page_of_an_administrator_reads_russian(
         pages,
     )
     _get(browser, "/admin/events?since=yesterday", "administrator: a bad event filter", pages)
+    # API clients: a new key shown once, the list with it, bad input.
+    _post(
+        browser,
+        "/admin/api-clients",
+        {"name": "VPN", "scopes": "validate", "networks": "10.0.0.0/8"},
+        "administrator: a new API client",
+        pages,
+    )
+    _get(browser, "/admin/api-clients", "administrator: API clients", pages)
+    _post(
+        browser,
+        "/admin/api-clients",
+        {"name": "", "networks": "nonsense"},
+        "administrator: a bad API client",
+        pages,
+    )
     _assert_russian(pages)
