@@ -21,7 +21,7 @@ from extensions import db
 from models import ApiClient, User
 from security import events, keys, recovery_codes
 from security.messages import Refusal
-from security.untrusted_text import has_control_characters
+from security.untrusted_text import has_control_characters, neutralize
 
 SCOPE_VALIDATE: Final = "validate"
 SCOPE_USERS_READ: Final = "users:read"
@@ -60,7 +60,7 @@ def parse_networks(text: str) -> list[str]:
             network = ipaddress.ip_network(entry, strict=False)
         except ValueError:
             raise ApiClientError(
-                "api_client.network_invalid", "networks", line=entry[:60]
+                "api_client.network_invalid", "networks", line=neutralize(entry, 60)
             ) from None
         if str(network) not in networks:
             networks.append(str(network))

@@ -1358,6 +1358,13 @@ MESSAGES: dict[str, str | Plural] = {
     "event.value.accept": "accepted",
     "event.value.reject": "rejected",
     "event.value.locked": "locked",
+    "event.value.invalid_credentials": "wrong login or password",
+    "event.value.code_required": "no code given",
+    "event.value.code_malformed": "not a code",
+    "event.value.code_incorrect": "wrong code",
+    "event.value.connect_required": "must connect a device first",
+    "event.value.no_second_step": "password alone",
+    "event.value.app_password": "application password",
     "notice.app_passwords_revoked.subject": "Your application passwords were revoked",
     "notice.app_passwords_revoked.text": Plural(
         "Your password was changed, so {count} application password stopped working. Make a"

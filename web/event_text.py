@@ -144,6 +144,13 @@ VALUE_LABELS = {
     "accept": "event.value.accept",
     "reject": "event.value.reject",
     "locked": "event.value.locked",
+    "invalid_credentials": "event.value.invalid_credentials",
+    "code_required": "event.value.code_required",
+    "code_malformed": "event.value.code_malformed",
+    "code_incorrect": "event.value.code_incorrect",
+    "connect_required": "event.value.connect_required",
+    "no_second_step": "event.value.no_second_step",
+    "app_password": "event.value.app_password",
 }
 # A time in the details: ISO 8601 UTC, or the "YYYY-MM-DD HH:MM UTC" of rows written
 # before the details held ISO times.
