@@ -167,7 +167,7 @@ def submitted_login() -> str:
 
 def login_name_key() -> str:
     """The per-login key exactly as the console's sign-in forms it: one counter for both."""
-    return "login:" + accounts.login_key(submitted_login()[:300])[:150]
+    return "login:" + accounts.login_key(submitted_login())[:150]
 
 
 def refused(response: Response) -> bool:

@@ -428,3 +428,9 @@ def test_grace_over_time_is_the_consoles(
     db.session.commit()
     answer = validate(client, key, login="employee", password=DEFAULT_PASSWORD)
     assert answer.get_json() == {"result": "reject", "reason": "connect_required"}
+
+
+@pytest.mark.parametrize("login", ["emp%00loyee", "%1b%5b31m", "x" * 250])
+def test_an_odd_login_in_the_path_is_404_not_a_fault(client: Any, key: str, login: str) -> None:
+    answer = client.get(f"/api/v1/users/{login}/two-step", headers=bearer(key))
+    assert_problem(answer, 404)
