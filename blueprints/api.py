@@ -23,6 +23,7 @@ from extensions import csrf, db, limiter
 from models import utcnow
 from security import accounts, api_clients, api_validation, events, reports
 from security.two_step import Status
+from security.untrusted_text import neutralize
 from web.api_problems import API_PREFIX, PROBLEM_TYPE, is_api_request
 from web.signin_session import client_ip
 
@@ -231,7 +232,16 @@ def validate_credentials(body: dict[str, Any]) -> dict[str, str]:
 @bp.alt_response(404, response="NOT_FOUND")
 def user_two_step(login: str) -> dict[str, Any]:
     """A person's two-step state as the user list shows it, the method and its times."""
-    row = reports.row_for_login(login, now=utcnow())
+    now = utcnow()
+    row = reports.row_for_login(login, now=now)
+    events.record(
+        events.API_USER_READ,
+        now=now,
+        ip=client_ip(),
+        subject_login=row.login if row else neutralize(login, 60),
+        outcome=events.SUCCESS if row else events.FAILURE,
+        details={"client": calling_client()},
+    )
     db.session.commit()
     if row is None:
         abort(404)

@@ -69,6 +69,7 @@ API_CLIENT_CREATED: Final = "api_client_created"
 API_CLIENT_REVOKED: Final = "api_client_revoked"
 API_VALIDATION: Final = "api_validation"
 API_REFUSED: Final = "api_refused"
+API_USER_READ: Final = "api_user_read"
 
 EVENT_TYPES: Final = (
     SIGN_IN,
@@ -121,6 +122,7 @@ EVENT_TYPES: Final = (
     API_CLIENT_REVOKED,
     API_VALIDATION,
     API_REFUSED,
+    API_USER_READ,
 )
 
 SUCCESS: Final = "success"

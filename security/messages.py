@@ -1348,6 +1348,7 @@ MESSAGES: dict[str, str | Plural] = {
     "event.api_client_revoked": "API client revoked",
     "event.api_validation": "Credentials checked through the API",
     "event.api_refused": "API call refused",
+    "event.api_user_read": "Two-step state read through the API",
     "event.detail.client": "client",
     "event.detail.name": "name",
     "event.detail.id": "number",

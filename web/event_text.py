@@ -68,6 +68,7 @@ EVENT_LABELS = {
     events.API_CLIENT_REVOKED: "event.api_client_revoked",
     events.API_VALIDATION: "event.api_validation",
     events.API_REFUSED: "event.api_refused",
+    events.API_USER_READ: "event.api_user_read",
 }
 OUTCOME_LABELS = {
     events.SUCCESS: "event.outcome.success",

@@ -327,6 +327,14 @@ def test_the_two_step_state_of_a_person(
         "last_used_at": None,
     }
     assert_problem(client.get("/api/v1/users/nobody/two-step", headers=bearer(key)), 404)
+    # Every read is on record, naming the client.
+    reads = events_of("api_user_read")
+    assert [(e.subject_login, e.outcome) for e in reads] == [
+        ("employee", "success"),
+        ("plain", "success"),
+        ("nobody", "failure"),
+    ]
+    assert all("client=VPN gateway" in e.details for e in reads)
 
 
 def test_the_openapi_document_is_valid_openapi_3_1(client: Any) -> None:

@@ -309,3 +309,23 @@ def test_revoking_an_unknown_client_changes_nothing(admin_client: Any) -> None:
     before = snapshot()
     assert admin_client.post("/admin/api-clients/999/revoke").status_code == 303
     assert snapshot() == before
+
+
+def test_a_helpdesk_member_neither_manages_clients_nor_revokes_app_passwords(
+    manager_client: Any, employee: Any, employee_client: Any
+) -> None:
+    from extensions import db
+    from models import AppPassword
+
+    create(employee_client)
+    row_id = db.session.scalar(select(AppPassword.id))
+    before = snapshot()
+    assert manager_client.get("/admin/api-clients").status_code == 403
+    assert manager_client.post("/admin/api-clients", data={"name": "X"}).status_code == 403
+    revoke = f"/admin/users/{employee.id}/app-passwords/{row_id}/revoke"
+    assert manager_client.post(revoke).status_code == 403
+    assert snapshot()["app_passwords"] == before["app_passwords"]
+    assert snapshot()["api_clients"] == []
+    # Their view of the two-step tab does not list them either.
+    tab = manager_client.get(f"/admin/users/{employee.id}/otp").get_data(as_text=True)
+    assert "Thunderbird" not in tab
