@@ -86,13 +86,14 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from blueprints import admin, auth, health, mypage
+    from blueprints import admin, api, auth, health, mypage
     from web import form_bodies, signin_session
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(mypage.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
+    api.init_app(app)
     app.before_request(form_bodies.require_form_body)
     app.before_request(signin_session.enforce_sign_in_state)
 

@@ -15,7 +15,10 @@ through the WSGI app in this process (Flask test client) and through gunicorn on
 5. memory of each gunicorn worker at rest (VmRSS) and at peak (VmHWM);
 6. the whole compliance CSV (/admin/reports/two-step.csv) with 10,000 and 100,000 users;
 7. a confirmed bulk action (two-step switched off for 3 days) over 10,000 users, then
-   another (their devices removed, delete_device) over the same users, last.
+   another (their devices removed, delete_device) over the same users;
+8. POST /api/v1/validate with the password and a valid code through gunicorn, one
+   client at a time (median) and one per worker at once (requests per second), beside
+   the console's second step and the floor route.
 
 Prints a table and writes bench/results.json. Options: --quick (fewer requests, for a
 smoke run), --large N (users of the large run), --requests N.
@@ -461,6 +464,90 @@ def measure_second_step(
     }
 
 
+API_LOGIN = "benchapi{}"
+
+
+def prepare_api_client(app: Any, users: int) -> str:
+    """An API client allowed to validate, and `users` more HOTP users (one per concurrent
+    caller: one user's codes sent at once may arrive out of order); return the key."""
+    from extensions import db
+    from models import User, utcnow
+    from security import api_clients, device_connection
+    from security.accounts import create_user
+    from security.otp import OtpParams, code_at_counter
+    from security.otp_settings import load_settings
+
+    with app.app_context():
+        now = utcnow()
+        admin = db.session.scalar(db.select(User).where(User.login == ADMIN_LOGIN))
+        made = api_clients.create_client(
+            "bench", ["validate"], "", now=now, actor=admin, ip="bench"
+        )
+        params = OtpParams(kind="hotp")
+        for number in range(users):
+            user = create_user(API_LOGIN.format(number), PASSWORD, now=now)
+            db.session.flush()
+            connection = device_connection.new_connection(user, "hotp", secret=OTP_SECRET)
+            device_connection.confirm_connection(
+                connection,
+                user,
+                code_at_counter(OTP_SECRET, params, 0),
+                code_at_counter(OTP_SECRET, params, 1),
+                now=now,
+                settings=load_settings(),
+                actor=user,
+                ip="bench",
+            )
+        db.session.commit()
+        key = made.key
+        db.session.remove()
+    return key
+
+
+def post_json(port: int, path: str, body: dict[str, str], key: str) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    try:
+        connection.request("POST", path, body=json.dumps(body), headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def measure_api_validate(port: int, key: str, count: int, workers: int) -> dict[str, float]:
+    """The API's check of a password and a code: the median one at a time, and the
+    throughput with one caller per worker, each for a user of its own (fresh HOTP codes,
+    so every answer is accept)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def caller(number: int, calls: int) -> list[float]:
+        codes = Codes()  # each bench API user spent counters 0 and 1 connecting
+        login = API_LOGIN.format(number)
+
+        def validate() -> None:
+            status, text = post_json(
+                port,
+                "/api/v1/validate",
+                {"login": login, "password": PASSWORD, "code": codes.next()},
+                key,
+            )
+            assert status == 200 and '"accept"' in text, (status, text)
+
+        return timed(validate, calls, warmup=0)
+
+    median = median_ms(caller(0, count))
+    per_caller = max(1, count // workers)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda number: caller(number, per_caller), range(1, workers + 1)))
+    elapsed = time.perf_counter() - started
+    return {
+        "validate_ms": median,
+        "requests_per_second": round(per_caller * workers / elapsed, 1),
+    }
+
+
 def full_sign_in(transport: Transport, cookies: Cookies, codes: Codes) -> None:
     """Password, then the code page, then the code: what a person waits for."""
     anonymous = cookies.fresh()
@@ -712,7 +799,9 @@ def run_backend(
     flask_command(env, "db", "upgrade")
     with bench_app(env) as app:
         ids = prepare_accounts(app)
-    small = options.small - 2  # the admin and the HOTP user count too
+        api_key = prepare_api_client(app, options.workers + 1)
+    # The admin, the HOTP user and the API's HOTP users count too.
+    small = options.small - 2 - (options.workers + 1)
     log(f"[{backend.name}] seeding {options.small} users")
     log(flask_command(env, "dev", "seed-users", str(small), "--with-otp", "0.5"))
 
@@ -752,6 +841,10 @@ def run_backend(
         log(f"[{backend.name}] gunicorn: admin pages, {options.small} users")
         results["pages_small"]["gunicorn"] = measure_pages(
             http_transport, admin, options.page_requests
+        )
+        log(f"[{backend.name}] gunicorn: POST /api/v1/validate")
+        results["api_validate"] = measure_api_validate(
+            server.port, api_key, options.sign_ins * 2, options.workers
         )
 
     seeded = options.small
@@ -900,6 +993,19 @@ def verdicts(result: dict[str, Any], small: int, large: int) -> list[tuple[str, 
                 f"{seconds:.2f} s",
                 f"< {TARGETS['report_csv_s']:.0f} s at 100,000",
                 seconds < TARGETS["report_csv_s"],
+            )
+        )
+    api = result.get("api_validate")
+    if api:
+        step = result["second_step"]["gunicorn"]
+        rows.append(
+            (
+                "8 POST /api/v1/validate, password + code (gunicorn)",
+                f"{api['validate_ms']:.1f} ms, {api['requests_per_second']:.1f} req/s"
+                f" (second step {step['otp_ms']:.2f} ms, floor {step['baseline_ms']:.2f} ms;"
+                " argon2 included)",
+                "(reported)",
+                True,
             )
         )
     bulk = result.get("bulk")

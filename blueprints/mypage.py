@@ -22,12 +22,14 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from extensions import db, limiter
+from forms.api import AppPasswordForm
 from forms.auth import SubmitOnlyForm
 from forms.mypage import PasswordChangeForm, PreferencesForm, ReauthForm
 from forms.two_step import ConnectForm
 from models import OtpSettings, UserSession, utcnow
 from security import (
     accounts,
+    app_passwords,
     events,
     notices,
     preferences,
@@ -39,6 +41,7 @@ from security import (
     two_step,
 )
 from security.accounts import AccountError
+from security.app_passwords import AppPasswordError
 from security.device_connection import ConnectionInProgress
 from security.messages import message
 from security.otp_settings import load_settings
@@ -407,3 +410,64 @@ def inject_grace_banner() -> dict[str, object]:
 def dismiss_grace_banner() -> Response:
     session[GRACE_BANNER_DISMISSED] = True
     return redirect(safe_next(request.form.get("next"), url_for("mypage.index")), code=303)
+
+
+# --- application passwords --------------------------------------------------------------
+
+
+def _app_passwords_url() -> str:
+    return url_for("mypage.app_passwords_page")
+
+
+def _app_passwords_page(form: AppPasswordForm, status: int) -> tuple[str, int]:
+    return render_template(
+        "mypage/app_passwords.html",
+        form=form,
+        rows=app_passwords.app_passwords_of(current_user.id),
+        max_count=app_passwords.MAX_PER_USER,
+    ), status
+
+
+@bp.route("/security/app-passwords", methods=["GET", "POST"])
+@recent_sign_in(_app_passwords_url, post_only=True)
+def app_passwords_page() -> ResponseReturnValue:
+    """List one's application passwords; POST names a new one and shows it once."""
+    if request.method == "GET":
+        return _app_passwords_page(AppPasswordForm(formdata=None), 200)
+    form = AppPasswordForm()
+    if not form.validate_on_submit():
+        return _app_passwords_page(form, 400)
+    try:
+        made = app_passwords.create_app_password(
+            current_user, form.name.data or "", now=utcnow(), actor=current_user, ip=client_ip()
+        )
+    except AppPasswordError as error:
+        db.session.rollback()
+        form.name.errors = [error.text]
+        return _app_passwords_page(form, 400)
+    name = made.row.name
+    db.session.commit()
+    return render_template(
+        "mypage/app_password_new.html", password=made.shown, name=name, back=_app_passwords_url()
+    ), 200
+
+
+@bp.route("/security/app-passwords/<int:password_id>/revoke", methods=["POST"])
+def revoke_app_password(password_id: int) -> Response:
+    revoked = app_passwords.revoke_app_password(
+        current_user, password_id, now=utcnow(), actor=current_user, ip=client_ip()
+    )
+    db.session.commit()
+    if revoked:
+        flash(message("app_password.revoked"), "success")
+    else:
+        flash(message("app_password.unknown"), "error")
+    return redirect(_app_passwords_url(), code=303)
+
+
+@bp.route("/security/app-passwords/revoke-all", methods=["POST"])
+def revoke_all_app_passwords() -> Response:
+    count = app_passwords.revoke_all(current_user, now=utcnow(), actor=current_user, ip=client_ip())
+    db.session.commit()
+    flash(message("app_password.all_revoked", count=count), "success")
+    return redirect(_app_passwords_url(), code=303)

@@ -1,5 +1,6 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
+from models.api import ApiClient, AppPassword
 from models.base import utcnow
 from models.event import Event
 from models.form_layout import SavedFormLayout
@@ -25,6 +26,8 @@ from models.user import (
 )
 
 __all__ = [
+    "ApiClient",
+    "AppPassword",
     "ADMINISTRATORS_GROUP_ID",
     "EMPLOYEES_GROUP_ID",
     "Event",

@@ -14,7 +14,7 @@ from sqlalchemy.orm import lazyload
 from extensions import db
 from models import EMPLOYEES_GROUP_ID, Group, RememberedComputer, User
 from models.user import EMAIL_MAX, LOGIN_MAX, NAME_MAX
-from security import events, notices, sessions
+from security import app_passwords, events, notices, sessions
 from security.messages import Refusal
 from security.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -305,6 +305,8 @@ def set_password(
     sessions.end_pending_sign_ins(user.id)
     # A remembered computer must not outlive the password it was remembered with.
     db.session.execute(delete(RememberedComputer).where(RememberedComputer.user_id == user.id))
+    # Nor an application password made under the old one (the person is told).
+    app_passwords.revoke_after_password_change(user, now=now, actor=actor, ip=ip)
     events.record(
         events.PASSWORD_CHANGED,
         now=now,

@@ -66,6 +66,15 @@ FORM_LAYOUT_DISABLED: Final = "form_layout_disabled"
 FORM_LAYOUT_ENABLED: Final = "form_layout_enabled"
 NOTICE_SETTINGS_CHANGED: Final = "notice_settings_changed"
 TEST_MAIL_SENT: Final = "test_mail_sent"
+# Application passwords and the API for other services
+APP_PASSWORD_CREATED: Final = "app_password_created"  # noqa: S105 - an event name
+APP_PASSWORD_REVOKED: Final = "app_password_revoked"  # noqa: S105 - an event name
+APP_PASSWORD_USED: Final = "app_password_used"  # noqa: S105 - an event name
+API_CLIENT_CREATED: Final = "api_client_created"
+API_CLIENT_REVOKED: Final = "api_client_revoked"
+API_VALIDATION: Final = "api_validation"
+API_REFUSED: Final = "api_refused"
+API_USER_READ: Final = "api_user_read"
 
 EVENT_TYPES: Final = (
     SIGN_IN,
@@ -115,6 +124,14 @@ EVENT_TYPES: Final = (
     FORM_LAYOUT_ENABLED,
     NOTICE_SETTINGS_CHANGED,
     TEST_MAIL_SENT,
+    APP_PASSWORD_CREATED,
+    APP_PASSWORD_REVOKED,
+    APP_PASSWORD_USED,
+    API_CLIENT_CREATED,
+    API_CLIENT_REVOKED,
+    API_VALIDATION,
+    API_REFUSED,
+    API_USER_READ,
 )
 
 SUCCESS: Final = "success"

@@ -1358,6 +1358,128 @@ MESSAGES: dict[str, str | Plural] = {
     "event.value.token_unassigned": "in the inventory",
     "event.value.token_lost": "lost",
     "event.value.token_retired": "retired",
+    # Application passwords and the API for other services
+    "app_password.title": "Application passwords",
+    "app_password.intro": (
+        "For a mail or calendar client that cannot ask for a one-time code. An application"
+        " password works only with the services connected to the console's API, never for"
+        " signing in here."
+    ),
+    "app_password.link": "Application passwords",
+    "app_password.count": Plural(
+        "You have {count} application password (at most {max}).",
+        "You have {count} application passwords (at most {max}).",
+    ),
+    "form.field.app_password_name": "Name",
+    "app_password.name_hint": "Where it will be used, e.g. “Thunderbird on the laptop”.",
+    "app_password.create": "Create application password",
+    "app_password.name_required": "Give the application password a name.",
+    "app_password.name_invalid": (
+        "The name must be at most 100 characters long, without control characters."
+    ),
+    "app_password.too_many": Plural(
+        "You already have {max} application password, the most allowed. Revoke one first.",
+        "You already have {max} application passwords, the most allowed. Revoke one first.",
+        "max",
+    ),
+    "app_password.created_title": "Your new application password",
+    "app_password.shown_once": (
+        "Enter it in “{name}” now, in place of your password. It is shown only this once;"
+        " spaces do not matter."
+    ),
+    "app_password.none": "There are no application passwords.",
+    "app_password.name": "Name",
+    "app_password.created": "Created",
+    "app_password.last_used": "Last used",
+    "app_password.never_used": "never",
+    "app_password.used_from": "{time} from {address} via {client}",
+    "app_password.revoke": "Revoke",
+    "app_password.revoke_all": "Revoke all",
+    "app_password.revoked": "The application password was revoked.",
+    "app_password.all_revoked": Plural(
+        "{count} application password was revoked.",
+        "{count} application passwords were revoked.",
+    ),
+    "app_password.unknown": "There is no such application password.",
+    "admin.app_passwords_of": "Application passwords of {login}",
+    "api_client.title": "API clients",
+    "api_client.intro": (
+        "Other services (a VPN gateway, a mail server, the intranet) check people's passwords"
+        " and second step through the console's API, with a client key and the console's own"
+        " rules."
+    ),
+    "api_client.docs_link": "API documentation",
+    "form.field.api_client_name": "Name",
+    "form.field.api_client_scopes": "Scopes",
+    "form.field.api_client_networks": "Allowed networks",
+    "api_client.scope.validate": (
+        "validate — check a password and code, or an application password"
+    ),
+    "api_client.scope.users_read": "users:read — read a person's two-step state",
+    "api_client.networks_hint": (
+        "One network a line (10.0.0.0/8) or one address; empty means any address."
+    ),
+    "api_client.create": "Create client",
+    "api_client.name_required": "Give the client a name.",
+    "api_client.name_invalid": (
+        "The name must be at most 100 characters long, without control characters."
+    ),
+    "api_client.scopes_required": "Choose at least one scope.",
+    "api_client.network_invalid": "“{line}” is neither a network nor an address.",
+    "api_client.too_many_networks": Plural(
+        "At most {max} network.", "At most {max} networks.", "max"
+    ),
+    "api_client.created_title": "The key of “{name}”",
+    "api_client.key_shown_once": (
+        "Give it to the service now: it is shown only this once. The service sends it as"
+        " Authorization: Bearer <key>."
+    ),
+    "api_client.none": "There are no API clients yet.",
+    "api_client.name": "Name",
+    "api_client.scopes": "Scopes",
+    "api_client.networks": "Networks",
+    "api_client.any_network": "any address",
+    "api_client.created": "Created",
+    "api_client.last_used": "Last call",
+    "api_client.state": "State",
+    "api_client.active": "active",
+    "api_client.revoked_at": "revoked {time}",
+    "api_client.revoke": "Revoke",
+    "api_client.revoke_confirm": "Revoke the key of “{name}”? The service stops working.",
+    "api_client.revoked": "The client's key was revoked.",
+    "api_client.unknown": "There is no such active client.",
+    "event.app_password_created": "Application password created",
+    "event.app_password_revoked": "Application password revoked",
+    "event.app_password_used": "Application password checked",
+    "event.api_client_created": "API client created",
+    "event.api_client_revoked": "API client revoked",
+    "event.api_validation": "Credentials checked through the API",
+    "event.api_refused": "API call refused",
+    "event.api_user_read": "Two-step state read through the API",
+    "event.detail.client": "client",
+    "event.detail.name": "name",
+    "event.detail.id": "number",
+    "event.detail.result": "result",
+    "event.detail.status": "status",
+    "event.detail.networks": "networks",
+    "event.value.password_changed": "password changed",
+    "event.value.accept": "accepted",
+    "event.value.reject": "rejected",
+    "event.value.locked": "locked",
+    "event.value.invalid_credentials": "wrong login or password",
+    "event.value.code_required": "no code given",
+    "event.value.code_malformed": "not a code",
+    "event.value.code_incorrect": "wrong code",
+    "event.value.connect_required": "must connect a device first",
+    "event.value.no_second_step": "password alone",
+    "event.value.app_password": "application password",
+    "notice.app_passwords_revoked.subject": "Your application passwords were revoked",
+    "notice.app_passwords_revoked.text": Plural(
+        "Your password was changed, so {count} application password stopped working. Make a"
+        " new one on My page → Security → Application passwords.",
+        "Your password was changed, so your {count} application passwords stopped working."
+        " Make new ones on My page → Security → Application passwords.",
+    ),
 }
 
 

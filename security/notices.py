@@ -54,6 +54,8 @@ ADMIN_LOCKED: Final = "admin_locked"
 TWO_STEP_SWITCHED_OFF: Final = "two_step_switched_off"
 # An administrator's reminder to connect, sent to many users at once (bulk actions).
 BULK_REMINDER: Final = "connect_reminder"
+# A password change revoked the person's application passwords.
+APP_PASSWORDS_REVOKED: Final = "app_passwords_revoked"  # noqa: S105 - a notice kind
 
 KINDS: Final = (
     OTP_CONNECTED,
@@ -73,6 +75,7 @@ KINDS: Final = (
     ADMIN_LOCKED,
     TWO_STEP_SWITCHED_OFF,
     BULK_REMINDER,
+    APP_PASSWORDS_REVOKED,
 )
 
 # The reminders before a deadline: (kind, how long before it), latest first.

@@ -27,8 +27,9 @@ from models import (
     User,
     user_groups,
 )
-from security import list_queries, otp_settings, status_read_model
+from security import accounts, list_queries, otp_settings, status_read_model
 from security.two_step import Status
+from security.untrusted_text import has_control_characters
 
 # The states in the order the report shows them. Exempt users are counted beside them:
 # an exempt user is in one of the states too (not configured, or with a device).
@@ -125,6 +126,16 @@ def group_counts(filters: UserFilter, *, now: datetime) -> list[GroupCounts]:
         counts[group_id].states[value] += int(number)
         counts[group_id].exempt += int(exempt_number or 0)
     return list(counts.values())
+
+
+def row_for_login(login: str, *, now: datetime) -> ReportRow | None:
+    """Return one person's line of the report (the API reads it), or None for no such login."""
+    # A control character (NUL above all, which PostgreSQL refuses) is in no login.
+    user = None if has_control_characters(login) else accounts.find_by_login(login)
+    if user is None:
+        return None
+    rows = _rows_of([user.id], otp_settings.load_settings(), now)
+    return rows[0] if rows else None
 
 
 def _rows_of(user_ids: list[int], settings: OtpSettings, now: datetime) -> list[ReportRow]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -13,6 +13,7 @@ from extensions import db, login_manager
 from models import utcnow
 from security import events
 from security.messages import message
+from web.api_problems import is_api_request, problem
 from web.signin_session import client_ip
 
 # The catalog keys of each status's title and explanation, read per request.
@@ -52,7 +53,7 @@ def _form_page_url() -> str | None:
 
 
 def render_error(status: int, explanation: str | None = None) -> tuple[str, int]:
-    """Render the plain error page for a status."""
+    """Render the plain error page for a status (the API's errors: see `answer_error`)."""
     return (
         render_template(
             "errors/error.html",
@@ -66,15 +67,38 @@ def render_error(status: int, explanation: str | None = None) -> tuple[str, int]
     )
 
 
+ErrorAnswer = tuple[str, int] | tuple[Response, int]
+
+
+def answer_error(status: int) -> ErrorAnswer:
+    """The plain error page, or for the API a problem document (web.api_problems)."""
+    if is_api_request():
+        return problem(status), status
+    return render_error(status)
+
+
+def _api_error(error: HTTPException, status: int) -> tuple[Response, int]:
+    """An API error as a problem document, without asking who is signed in (the API has no
+    sessions and sets no cookie). A body that is not JSON is as malformed as one that does
+    not match the schema: both are 422."""
+    data = getattr(error, "data", None)
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if status == 400:
+        status = 422
+    return problem(status, errors=messages), status
+
+
 def register(app: Flask) -> None:
     """Attach the error handlers."""
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error: CSRFError) -> tuple[str, int]:
+    def csrf_error(error: CSRFError) -> ErrorAnswer:
+        if is_api_request():
+            return problem(422), 422
         return render_error(400, message("form.expired"))
 
     @app.errorhandler(429)
-    def too_many_requests(error: HTTPException) -> tuple[str, int]:
+    def too_many_requests(error: HTTPException) -> ErrorAnswer:
         db.session.rollback()
         events.record_refusal(
             events.RATE_LIMITED,
@@ -84,11 +108,13 @@ def register(app: Flask) -> None:
             details={"path": request.path},
         )
         db.session.commit()
-        return render_error(429)
+        return answer_error(429)
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int]:
+    def http_error(error: HTTPException) -> ErrorAnswer:
         status = error.code or 500
+        if is_api_request():
+            return _api_error(error, status)
         if status == 403 and current_user.is_authenticated:
             db.session.rollback()
             events.record_refusal(
@@ -102,7 +128,7 @@ def register(app: Flask) -> None:
         custom = error.description if error.description != type(error).description else None
         return render_error(status, custom)
 
-    def database_unavailable(error: Exception) -> tuple[str, int]:
+    def database_unavailable(error: Exception) -> ErrorAnswer:
         try:
             db.session.rollback()
         except Exception:  # noqa: BLE001 - a dead connection may refuse even the rollback
@@ -112,21 +138,21 @@ def register(app: Flask) -> None:
         g._login_user = login_manager.anonymous_user()
         cause = getattr(error, "orig", None) or error
         app.logger.warning("database unavailable: %s", type(cause).__name__)
-        return render_error(503)
+        return answer_error(503)
 
     app.register_error_handler(OperationalError, database_unavailable)
     app.register_error_handler(InterfaceError, database_unavailable)
     app.register_error_handler(PoolTimeoutError, database_unavailable)
 
     @app.errorhandler(DBAPIError)
-    def database_error(error: DBAPIError) -> tuple[str, int]:
+    def database_error(error: DBAPIError) -> ErrorAnswer:
         # A connection lost mid-statement is an outage; anything else is a bug (500).
         if error.connection_invalidated:
             return database_unavailable(error)
         return unexpected_error(error)
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception) -> tuple[str, int]:
+    def unexpected_error(error: Exception) -> ErrorAnswer:
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return render_error(500)
+        return answer_error(500)

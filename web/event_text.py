@@ -65,6 +65,14 @@ EVENT_LABELS = {
     events.FORM_LAYOUT_ENABLED: "event.form_layout_enabled",
     events.NOTICE_SETTINGS_CHANGED: "event.notice_settings_changed",
     events.TEST_MAIL_SENT: "event.test_mail_sent",
+    events.APP_PASSWORD_CREATED: "event.app_password_created",
+    events.APP_PASSWORD_REVOKED: "event.app_password_revoked",
+    events.APP_PASSWORD_USED: "event.app_password_used",
+    events.API_CLIENT_CREATED: "event.api_client_created",
+    events.API_CLIENT_REVOKED: "event.api_client_revoked",
+    events.API_VALIDATION: "event.api_validation",
+    events.API_REFUSED: "event.api_refused",
+    events.API_USER_READ: "event.api_user_read",
 }
 OUTCOME_LABELS = {
     events.SUCCESS: "event.outcome.success",
@@ -113,6 +121,12 @@ DETAIL_LABELS = {
     "serial": "event.detail.serial",
     "to": "event.detail.to",
     "problems": "event.detail.problems",
+    "client": "event.detail.client",
+    "name": "event.detail.name",
+    "id": "event.detail.id",
+    "result": "event.detail.result",
+    "status": "event.detail.status",
+    "networks": "event.detail.networks",
 }
 VALUE_LABELS = {
     "unknown login": "event.value.unknown_login",
@@ -137,6 +151,17 @@ VALUE_LABELS = {
     "unassigned": "event.value.token_unassigned",
     "lost": "event.value.token_lost",
     "retired": "event.value.token_retired",
+    "password_changed": "event.value.password_changed",
+    "accept": "event.value.accept",
+    "reject": "event.value.reject",
+    "locked": "event.value.locked",
+    "invalid_credentials": "event.value.invalid_credentials",
+    "code_required": "event.value.code_required",
+    "code_malformed": "event.value.code_malformed",
+    "code_incorrect": "event.value.code_incorrect",
+    "connect_required": "event.value.connect_required",
+    "no_second_step": "event.value.no_second_step",
+    "app_password": "event.value.app_password",
 }
 # A time in the details: ISO 8601 UTC, or the "YYYY-MM-DD HH:MM UTC" of rows written
 # before the details held ISO times.

@@ -12,6 +12,8 @@ from typing import Final
 
 from flask import abort, request
 
+from web.api_problems import is_api_request
+
 FORM_MIMETYPES: Final = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -21,8 +23,13 @@ def _has_body() -> bool:
 
 
 def require_form_body() -> None:
-    """Refuse (415) a request whose body is not a form; an empty body is a bare button."""
+    """Refuse (415) a request whose body is not a form; an empty body is a bare button.
+
+    The API (/api/v1) takes JSON, read by its own schemas and rate limits.
+    """
     if request.method not in BODY_METHODS or request.mimetype in FORM_MIMETYPES:
+        return
+    if is_api_request():
         return
     if request.mimetype or _has_body():
         abort(415)

@@ -58,6 +58,10 @@ NOTICE_TEXTS = {
         "notice.two_step_switched_off.text",
     ),
     notices.BULK_REMINDER: ("notice.connect_reminder.subject", "notice.connect_reminder.text"),
+    notices.APP_PASSWORDS_REVOKED: (
+        "notice.app_passwords_revoked.subject",
+        "notice.app_passwords_revoked.text",
+    ),
 }
 # Another sentence when the notice's values call for it.
 _SELF_OR_OTHER = {

@@ -20,6 +20,7 @@ from security import sessions, signin
 from security.messages import message
 from security.sessions import SessionLimits
 from security.signin import SignInState
+from web.api_problems import is_api_request
 
 SESSION_TOKEN_KEY = "sid"  # noqa: S105 - the cookie key, not a secret
 # The half-finished sign-in: only the pending user, the step, a deadline, and where to go.
@@ -261,6 +262,8 @@ def enforce_sign_in_state() -> Response | None:
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         return None
+    if is_api_request():
+        return None  # the API has no sessions: each call carries its client's key
     state = current_state()
     if state is SignInState.SIGNED_IN:
         return None

@@ -33,6 +33,7 @@ def check_rights() -> None:
 
 
 from blueprints.admin import (  # noqa: E402,F401  (register routes)
+    api_clients,
     bulk,
     events,
     form_settings,

@@ -27,6 +27,7 @@ from forms.tokens import InventoryConnectForm
 from forms.two_step import AdminConnectForm, DaysForm, ExemptForm, SyncForm, TemporaryCodeForm
 from models import OtpSettings, User, utcnow
 from security import (
+    app_passwords,
     device_connection,
     otp,
     recovery_code_store,
@@ -142,6 +143,7 @@ def otp_tab_context(user: User, **forms: FlaskForm) -> dict[str, Any]:
         "temporary_form": temporary_form,
         "max_temporary_hours": temporary_codes.MAX_HOURS,
         "button_form": SubmitOnlyForm(formdata=None),
+        "app_passwords": app_passwords.app_passwords_of(user.id),
         "now": now,
     }
 

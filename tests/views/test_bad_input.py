@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
+from markupsafe import escape
 
 from security.messages import message
 from tests.support import DEFAULT_PASSWORD, snapshot, without_events
@@ -346,3 +347,65 @@ def test_a_request_larger_than_allowed_is_refused_plainly(app: Flask) -> None:
     page = response.get_data(as_text=True)
     assert message("error.title.413") in page
     assert message("error.explanation.413") in page
+
+
+# --- application passwords and API clients ---------------------------------------------
+
+APP_PASSWORD_NAMES = [
+    ("", ["app_password.name_required"]),
+    (OVERLONG, ["form.too_long"]),
+    *[(value, ["form.control_characters"]) for value in CONTROL],
+]
+
+
+@pytest.mark.parametrize(("name", "keys"), APP_PASSWORD_NAMES, ids=_case_id)
+def test_application_password_form(employee_client: Any, name: str, keys: list[str]) -> None:
+    before = snapshot()
+    response = employee_client.post("/my/security/app-passwords", data={"name": name})
+    _assert_refused(response, _user_messages(keys))
+    assert 'class="app-password"' not in response.get_data(as_text=True)
+    assert snapshot() == before
+
+
+API_CLIENT_FIELDS: list[tuple[dict[str, str], tuple[str, dict[str, object]]]] = [
+    ({"name": ""}, ("api_client.name_required", {})),
+    ({"name": OVERLONG}, ("form.too_long", {"max": 100})),
+    *[({"name": value}, ("form.control_characters", {})) for value in CONTROL],
+    ({"networks": OVERLONG}, ("form.too_long", {"max": 4000})),
+    ({"networks": "10.0.0.0/8\n\x00"}, ("api_client.network_invalid", {"line": "\ufffd"})),
+    ({"networks": "999.1.1.1"}, ("api_client.network_invalid", {"line": "999.1.1.1"})),
+    ({"scopes": "everything"}, ("", {})),  # WTForms' own "not a valid choice"
+]
+
+
+@pytest.mark.parametrize(("changes", "expected"), API_CLIENT_FIELDS, ids=_case_id)
+def test_api_client_form(
+    admin_client: Any, changes: dict[str, str], expected: tuple[str, dict[str, object]]
+) -> None:
+    before = snapshot()
+    data = {"name": "VPN", "scopes": "validate", "networks": "", **changes}
+    response = admin_client.post("/admin/api-clients", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'class="api-key"' not in page
+    assert 'class="error"' in page
+    key, values = expected
+    if key:
+        assert str(escape(message(key, **values))) in page
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/my/security/app-passwords", b"name=\xff\xfe"),
+        ("/admin/api-clients", b"name=%ff%fe&scopes=validate&networks=\xc3\x28"),
+    ],
+)
+def test_new_forms_with_non_utf8_bytes(admin_client: Any, path: str, body: bytes) -> None:
+    before = snapshot()
+    response = admin_client.post(path, data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (200, 400)
+    page = response.get_data(as_text=True)
+    assert 'class="api-key"' not in page and 'class="app-password"' not in page
+    assert snapshot() == before

@@ -308,6 +308,9 @@ def sweep_setup(app: Flask, admin: Any, employee: Any, two_step_on: Any) -> dict
         "session_id": str(session_id),
         "form_id": "user_edit",
         "token_id": str(inventory_token_id()),
+        "password_id": "1",
+        "client_id": "1",
+        "login": "employee",
     }
 
 

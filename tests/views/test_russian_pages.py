@@ -214,9 +214,12 @@ def _walk_every_get(
     app: Flask, client: FlaskClient, where: str, values: dict[str, object]
 ) -> dict[str, str]:
     pages: dict[str, str] = {}
+    values = {"password_id": 1, "client_id": 1, "login": "nobody", **values}
     for route in iter_routes(app, values):
         if route.method != "GET" or route.path.endswith(".csv"):
             continue
+        if route.path.startswith("/api/v1/"):
+            continue  # the API speaks to programs, in English (see the catalog tests)
         _get(client, route.path, where, pages)
     return pages
 
@@ -377,6 +380,16 @@ def test_every_page_of_an_employee_reads_russian(
             f"{login}: a bad password change",
             pages,
         )
+        # Application passwords: a new one shown once, the list with it, a bad name.
+        _post(
+            browser,
+            "/my/security/app-passwords",
+            {"name": "Thunderbird"},
+            f"{login}: a new application password",
+            pages,
+        )
+        _get(browser, "/my/security/app-passwords", f"{login}: application passwords", pages)
+        _post(browser, "/my/security/app-passwords", {"name": ""}, f"{login}: a bad name", pages)
     _assert_russian(pages)
 
 
@@ -445,4 +458,20 @@ def test_every_page_of_an_administrator_reads_russian(
         pages,
     )
     _get(browser, "/admin/events?since=yesterday", "administrator: a bad event filter", pages)
+    # API clients: a new key shown once, the list with it, bad input.
+    _post(
+        browser,
+        "/admin/api-clients",
+        {"name": "VPN", "scopes": "validate", "networks": "10.0.0.0/8"},
+        "administrator: a new API client",
+        pages,
+    )
+    _get(browser, "/admin/api-clients", "administrator: API clients", pages)
+    _post(
+        browser,
+        "/admin/api-clients",
+        {"name": "", "networks": "nonsense"},
+        "administrator: a bad API client",
+        pages,
+    )
     _assert_russian(pages)

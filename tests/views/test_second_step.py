@@ -56,6 +56,12 @@ def test_no_page_is_reachable_while_the_second_step_is_pending(
         path = rule.build({name: 1 for name in rule.arguments}, append_unknown=False)[1]
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(path, method=method)
+            if path.startswith("/api/v1/"):
+                # The API reads no session: a half-signed-in cookie is no key (401); only
+                # its description is public.
+                assert response.status_code in (200, 401), (method, path)
+                assert response.status_code == 401 or "openapi" in path or "docs" in path
+                continue
             assert response.status_code == 302, (method, path, response.status_code)
             assert response.headers["Location"] == "/login/otp", (method, path)
             swept += 1

@@ -21,9 +21,23 @@ from jinja2 import Environment, nodes
 from security.messages import MESSAGES, Plural
 
 ROOT = Path(__file__).resolve().parents[3]
-TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
+# The API for other services speaks to programs and their authors, in English, as its
+# OpenAPI document does: its problem documents, its schemas and the page drawn from them.
+FOR_PROGRAMS = frozenset(
+    {
+        ROOT / "blueprints" / "api.py",
+        ROOT / "web" / "api_problems.py",
+        ROOT / "templates" / "api" / "docs.html",
+    }
+)
+TEMPLATES = sorted(
+    path for path in (ROOT / "templates").rglob("*.html") if path not in FOR_PROGRAMS
+)
 VIEW_SOURCES = sorted(
-    path for folder in ("blueprints", "forms", "web") for path in (ROOT / folder).rglob("*.py")
+    path
+    for folder in ("blueprints", "forms", "web")
+    for path in (ROOT / folder).rglob("*.py")
+    if path not in FOR_PROGRAMS
 ) + [ROOT / "security" / "form_layouts" / "builtin.py"]  # the gear's shipped labels
 SCRIPTS = sorted((ROOT / "static").glob("*.js"))
 # Where catalog keys are used: everything but the catalog itself and the tests.
