@@ -145,6 +145,26 @@ def otp_rotate_keys_command() -> None:
     click.echo(f"Re-encrypted {rotated} of {total} secrets under the newest key.")
 
 
+@otp_cli.command("check-keys")
+def otp_check_keys_command() -> None:
+    """Report how many stored secrets each key opens; fail when devices exist and none opens."""
+    from security import key_check
+
+    result = key_check.check_keys()
+    source = str(current_app.config["OTP_KEYS_SOURCE"])
+    click.echo(f"{result.devices} stored secrets; keys from {source}")
+    for position, opened in enumerate(result.opened_by, start=1):
+        role = "newest, encrypts" if position == 1 else "decrypts only"
+        click.echo(f"key {position} ({role}): opens {opened} secrets")
+    if result.keys_are_wrong:
+        raise click.ClickException(key_check.refusal_line(result, source))
+    if result.unreadable:
+        click.echo(
+            f"warning: {result.unreadable} secrets open with no key: those users cannot sign "
+            "in with their device until the key that encrypted them is added"
+        )
+
+
 notify_cli = AppGroup("notify", help="Notices: their e-mails and the grace reminders.")
 
 NO_MAIL_SERVER = "no mail server: notices stay on My page"
