@@ -35,11 +35,11 @@ def readyz() -> tuple[Response, int]:
         keys = key_check.check_keys(sample=key_check.START_SAMPLE, count_devices=False)
     except SQLAlchemyError:
         db.session.rollback()
-        return _unavailable("database unavailable")
+        return _unavailable("database_unavailable")
     if not _redis_answers():
-        return _unavailable("redis unavailable")
+        return _unavailable("redis_unavailable")
     if keys.keys_are_wrong:
-        return _unavailable("the keys open none of the stored secrets")
+        return _unavailable("keys_open_no_secrets")
     return jsonify(status="ready"), 200
 
 

@@ -61,6 +61,8 @@ FORM_LAYOUT_DISABLED: Final = "form_layout_disabled"
 FORM_LAYOUT_ENABLED: Final = "form_layout_enabled"
 NOTICE_SETTINGS_CHANGED: Final = "notice_settings_changed"
 TEST_MAIL_SENT: Final = "test_mail_sent"
+# Retention: `maintenance prune` removed events older than the window
+EVENTS_PRUNED: Final = "events_pruned"
 
 EVENT_TYPES: Final = (
     SIGN_IN,
@@ -106,6 +108,7 @@ EVENT_TYPES: Final = (
     FORM_LAYOUT_ENABLED,
     NOTICE_SETTINGS_CHANGED,
     TEST_MAIL_SENT,
+    EVENTS_PRUNED,
 )
 
 SUCCESS: Final = "success"

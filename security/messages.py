@@ -1251,6 +1251,8 @@ MESSAGES: dict[str, str | Plural] = {
         "One row per user: state, method, dates in UTC, recovery codes left and remembered"
         " computers."
     ),
+    # Operations: backups, key checks, retention
+    "event.events_pruned": "Old events removed",
 }
 
 

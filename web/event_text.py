@@ -61,6 +61,7 @@ EVENT_LABELS = {
     events.FORM_LAYOUT_ENABLED: "event.form_layout_enabled",
     events.NOTICE_SETTINGS_CHANGED: "event.notice_settings_changed",
     events.TEST_MAIL_SENT: "event.test_mail_sent",
+    events.EVENTS_PRUNED: "event.events_pruned",
 }
 OUTCOME_LABELS = {
     events.SUCCESS: "event.outcome.success",

@@ -92,7 +92,7 @@ def test_readyz_answers_503_when_the_keys_open_nothing(
     assert response.status_code == 503
     assert response.get_json() == {
         "status": "unavailable",
-        "reason": "the keys open none of the stored secrets",
+        "reason": "keys_open_no_secrets",
     }
     # Liveness is another question: the process and its database answer.
     assert client.get("/healthz").status_code == 200
@@ -103,7 +103,7 @@ def test_readyz_answers_503_when_redis_does_not_answer(app: Any, client: Any) ->
     app.config["RATELIMIT_STORAGE_URI"] = f"redis://127.0.0.1:{free_port()}/0"
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.get_json()["reason"] == "redis unavailable"
+    assert response.get_json()["reason"] == "redis_unavailable"
 
 
 def _start_gunicorn(
