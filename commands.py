@@ -325,6 +325,9 @@ def register(app: Flask) -> None:
     app.cli.add_command(otp_cli)
     app.cli.add_command(notify_cli)
     app.cli.add_command(maintenance_cli)
+    from backup_commands import backup_cli
+
+    app.cli.add_command(backup_cli)
     from dev_commands import dev_cli, translations_cli
 
     app.cli.add_command(dev_cli)
