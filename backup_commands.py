@@ -111,6 +111,8 @@ def backup_restore_command(file: Path, passphrase_file: Path, force: bool) -> No
             lines = _restore_database_and_keys(opened, opened.database, instance, force=force)
     except BackupError as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot restore: {error}") from None
     for line in lines:
         click.echo(line)
     for warning in _overridden_settings(app, opened.keys):
