@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from flask import Flask, Response, request
@@ -44,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_security_headers(app)
     register_commands(app)
+    refuse_keys_that_open_nothing(app)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.add_extension("jinja2.ext.do")
     return app
@@ -118,6 +120,54 @@ def register_security_headers(app: Flask) -> None:
             # Pages show personal data; no shared cache should keep them.
             headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def refuse_keys_that_open_nothing(app: Flask) -> None:
+    """Stop a serving console whose keys open none of the stored secrets, in one line.
+
+    Started with wrong or lost keys, the console would serve and fail every sign-in with
+    a device. Commands other than `flask run` start without the check: `otp check-keys`
+    and `backup restore` are how the keys are found and put back, and `db upgrade` runs
+    on an empty database. The tests' app factory (TESTING) is left alone too.
+    """
+    if app.testing or not _serving():
+        return
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from extensions import db
+    from security import key_check
+
+    with app.app_context():
+        try:
+            if not inspect(db.engine).has_table("otp_devices"):
+                return
+            result = key_check.check_keys(sample=key_check.START_SAMPLE)
+        except SQLAlchemyError:
+            # The database is away: /readyz reports it; the keys are checked when it answers.
+            return
+        finally:
+            db.session.remove()
+    if result.keys_are_wrong:
+        line = key_check.refusal_line(result, str(app.config["OTP_KEYS_SOURCE"]))
+        if "gunicorn.arbiter" in sys.modules:
+            # A gunicorn worker: this exit status makes the master stop ("Worker failed
+            # to boot") instead of starting new workers that would fail the same way.
+            from gunicorn.arbiter import Arbiter
+
+            print(line, file=sys.stderr)
+            raise SystemExit(Arbiter.WORKER_BOOT_ERROR)
+        raise SystemExit(line)
+
+
+def _serving() -> bool:
+    """Tell a server (gunicorn, `flask run`) from another command of the Flask CLI."""
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        return True
+    import click
+
+    context = click.get_current_context(silent=True)
+    return context is not None and context.info_name == "run"
 
 
 def register_commands(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Command line: `flask --app app users …`, `otp …` and `notify …`."""
+"""Command line: `flask --app app users …`, `otp …`, `notify …` and `maintenance …`."""
 
 from __future__ import annotations
 
@@ -148,6 +148,26 @@ def otp_rotate_keys_command() -> None:
     click.echo(f"Re-encrypted {rotated} of {total} secrets under the newest key.")
 
 
+@otp_cli.command("check-keys")
+def otp_check_keys_command() -> None:
+    """Report how many stored secrets each key opens; fail when devices exist and none opens."""
+    from security import key_check
+
+    result = key_check.check_keys()
+    source = str(current_app.config["OTP_KEYS_SOURCE"])
+    click.echo(f"{result.devices} stored secrets; keys from {source}")
+    for position, opened in enumerate(result.opened_by, start=1):
+        role = "newest, encrypts" if position == 1 else "decrypts only"
+        click.echo(f"key {position} ({role}): opens {opened} secrets")
+    if result.keys_are_wrong:
+        raise click.ClickException(key_check.refusal_line(result, source))
+    if result.unreadable:
+        click.echo(
+            f"warning: {result.unreadable} secrets open with no key: those users cannot sign "
+            "in with their device until the key that encrypted them is added"
+        )
+
+
 notify_cli = AppGroup("notify", help="Notices: their e-mails and the grace reminders.")
 
 NO_MAIL_SERVER = "no mail server: notices stay on My page"
@@ -228,7 +248,8 @@ class _StopSignals:
 def notify_send_command(once: bool, interval: float) -> None:
     """Send due notices by e-mail and create due grace reminders, until stopped.
 
-    Several senders, on one host or several, may run at once: each message is sent once.
+    Once a day (and when it starts) it also runs `maintenance prune`. Several senders,
+    on one host or several, may run at once: each message is sent once.
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     server = mail.mail_server_from(app.config)
@@ -240,9 +261,13 @@ def notify_send_command(once: bool, interval: float) -> None:
         return
     where = f" through {server.host}:{server.port}" if server else ""
     click.echo(f"sending notices{where} every {interval:g} s; stop with SIGTERM or Ctrl-C")
+    next_prune = time.monotonic()
     with _StopSignals() as signals:
         while not signals.requested:
             try:
+                if time.monotonic() >= next_prune:
+                    click.echo(_prune(app, lambda: signals.requested))
+                    next_prune = time.monotonic() + PRUNE_INTERVAL_SECONDS
                 summary, reminders = _notify_round(server, render, lambda: signals.requested)
             except SQLAlchemyError as error:
                 # The database is away: try again next round, as the web workers do.
@@ -281,6 +306,43 @@ def tokens_import_command(file: Any, password: str, key_hex: str) -> None:
         raise click.ClickException("nothing imported") from None
     db.session.commit()
     click.echo(f"imported {count} tokens")
+maintenance_cli = AppGroup("maintenance", help="Housekeeping of the database.")
+
+# The notice sender prunes once a day (and once when it starts).
+PRUNE_INTERVAL_SECONDS = 24 * 60 * 60
+
+
+def _prune(app: Flask, stopping: Callable[[], bool] = lambda: False) -> str:
+    """Run the retention rules now; return the summary line."""
+    from security import retention
+    from web.signin_session import session_limits
+
+    def between_batches() -> None:
+        if stopping():
+            raise _PruneStopped
+
+    try:
+        summary = retention.prune(
+            utcnow(),
+            retention_days=int(app.config["EVENT_RETENTION_DAYS"]),
+            session_limits=session_limits(),
+            between_batches=between_batches,
+        )
+    except _PruneStopped:
+        return "pruning stopped; the rest goes next time"
+    return f"removed {summary.line()}"
+
+
+class _PruneStopped(Exception):
+    """Asked to stop between two batches."""
+
+
+@maintenance_cli.command("prune")
+def maintenance_prune_command() -> None:
+    """Remove expired sessions, remembered computers, pending sign-ins and connections, and
+    events, read notices and sent e-mails older than FLASK_EVENT_RETENTION_DAYS."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(_prune(app))
 
 
 def register(app: Flask) -> None:
@@ -289,6 +351,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(otp_cli)
     app.cli.add_command(notify_cli)
     app.cli.add_command(tokens_cli)
+    app.cli.add_command(maintenance_cli)
+    from backup_commands import backup_cli
+
+    app.cli.add_command(backup_cli)
     from dev_commands import dev_cli, translations_cli
 
     app.cli.add_command(dev_cli)

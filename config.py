@@ -80,6 +80,8 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX_X_HOST": 0,
     "PROXY_FIX_X_PORT": 0,
     "PROXY_FIX_X_PREFIX": 0,
+    # `maintenance prune`: events, read notices and sent e-mails older than this go.
+    "EVENT_RETENTION_DAYS": 365,
 }
 
 # Pooled connections for a server database (SQLite keeps its own pool). A sync gunicorn
@@ -107,6 +109,7 @@ _POSITIVE_INT_KEYS = (
     "PASSWORD_ARGON2_TIME_COST",
     "PASSWORD_ARGON2_MEMORY_KIB",
     "PASSWORD_ARGON2_PARALLELISM",
+    "EVENT_RETENTION_DAYS",
 )
 # Earlier names of settings, still read when the new name is left at its default.
 _RENAMED_KEYS = {
@@ -173,8 +176,10 @@ def load_keys(config: Any, instance: Path) -> None:
         if configured:
             text = ",".join(configured) if isinstance(configured, list | tuple) else str(configured)
             encryption_keys = parse_keys(text)
+            config["OTP_KEYS_SOURCE"] = "FLASK_OTP_ENCRYPTION_KEYS"
         else:
             encryption_keys = load_or_create_keys(instance / "otp_keys")
+            config["OTP_KEYS_SOURCE"] = str(instance / "otp_keys")
     except InvalidKeys as error:
         raise InvalidSetting("FLASK_OTP_ENCRYPTION_KEYS", str(error)) from None
     recovery = config.get("RECOVERY_CODE_KEY") or read_or_create_secret(instance / "recovery_key")

@@ -75,6 +75,8 @@ API_CLIENT_REVOKED: Final = "api_client_revoked"
 API_VALIDATION: Final = "api_validation"
 API_REFUSED: Final = "api_refused"
 API_USER_READ: Final = "api_user_read"
+# Retention: `maintenance prune` removed events older than the window
+EVENTS_PRUNED: Final = "events_pruned"
 
 EVENT_TYPES: Final = (
     SIGN_IN,
@@ -132,6 +134,7 @@ EVENT_TYPES: Final = (
     API_VALIDATION,
     API_REFUSED,
     API_USER_READ,
+    EVENTS_PRUNED,
 )
 
 SUCCESS: Final = "success"

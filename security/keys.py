@@ -8,13 +8,15 @@ from __future__ import annotations
 from security.secret_box import SecretBox
 
 _box: SecretBox | None = None
+_encryption_keys: list[str] = []
 _recovery_key: bytes | None = None
 
 
 def configure(encryption_keys: list[str], recovery_key: bytes) -> None:
     """Install the keys for this process."""
-    global _box, _recovery_key
+    global _box, _encryption_keys, _recovery_key
     _box = SecretBox(encryption_keys)
+    _encryption_keys = list(encryption_keys)
     _recovery_key = recovery_key
 
 
@@ -30,3 +32,10 @@ def recovery_key() -> bytes:
     if _recovery_key is None:
         raise RuntimeError("keys are not configured")
     return _recovery_key
+
+
+def encryption_keys() -> list[str]:
+    """Return the OTP encryption keys as configured (for a backup), newest first."""
+    if _box is None:
+        raise RuntimeError("keys are not configured")
+    return list(_encryption_keys)

@@ -1480,6 +1480,8 @@ MESSAGES: dict[str, str | Plural] = {
         "Your password was changed, so your {count} application passwords stopped working."
         " Make new ones on My page → Security → Application passwords.",
     ),
+    # Operations: backups, key checks, retention
+    "event.events_pruned": "Old events removed",
 }
 
 

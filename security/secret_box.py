@@ -73,6 +73,7 @@ class SecretBox:
         self._current = _check_key(keys[0], 1, len(keys))
         fernets = [self._current]
         fernets += [_check_key(key, i, len(keys)) for i, key in enumerate(keys[1:], start=2)]
+        self._fernets = fernets
         self._multi = MultiFernet(fernets)
 
     def __repr__(self) -> str:
@@ -112,6 +113,25 @@ class SecretBox:
             )
         except (InvalidToken, UnicodeEncodeError):
             raise SecretBoxError("sealed data expired or was not made here") from None
+
+    def key_position(self, token: str) -> int | None:
+        """Return which key (1 = the newest) opens a token, or None when none does."""
+        try:
+            data = token.encode("ascii")
+        except UnicodeEncodeError:
+            return None
+        for position, fernet in enumerate(self._fernets, start=1):
+            try:
+                fernet.decrypt(data)
+            except InvalidToken:
+                continue
+            return position
+        return None
+
+    @property
+    def key_count(self) -> int:
+        """How many keys the box holds."""
+        return len(self._fernets)
 
     def is_current(self, token: str) -> bool:
         """Tell whether a token is already encrypted under the newest key."""

@@ -73,6 +73,7 @@ EVENT_LABELS = {
     events.API_VALIDATION: "event.api_validation",
     events.API_REFUSED: "event.api_refused",
     events.API_USER_READ: "event.api_user_read",
+    events.EVENTS_PRUNED: "event.events_pruned",
 }
 OUTCOME_LABELS = {
     events.SUCCESS: "event.outcome.success",

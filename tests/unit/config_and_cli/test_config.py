@@ -42,6 +42,8 @@ def _settings(tmp_path: Path, **overrides: Any) -> dict[str, Any]:
         ("DEFAULT_TIMEZONE", "Mars/Olympus_Mons"),
         ("DEFAULT_TIMEZONE", "../../etc/passwd"),
         ("DEFAULT_TIMEZONE", "localtime"),
+        ("EVENT_RETENTION_DAYS", 0),
+        ("EVENT_RETENTION_DAYS", "a year"),
     ],
 )
 def test_an_invalid_setting_stops_start_up_with_one_line(
