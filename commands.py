@@ -306,6 +306,8 @@ def tokens_import_command(file: Any, password: str, key_hex: str) -> None:
         raise click.ClickException("nothing imported") from None
     db.session.commit()
     click.echo(f"imported {count} tokens")
+
+
 maintenance_cli = AppGroup("maintenance", help="Housekeeping of the database.")
 
 # The notice sender prunes once a day (and once when it starts).

@@ -18,6 +18,8 @@ API_DOCUMENTS = {"api-docs.openapi_json", "api_pages.docs"}
 
 def is_api(route: Route) -> bool:
     return route.path.startswith("/api/v1/")
+
+
 PUBLIC_GETS = {"auth.login", "health.healthz", "health.readyz"}
 
 
