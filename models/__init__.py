@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from models.base import utcnow
+from models.directory import DIRECTORY_SETTINGS_ROW_ID, DirectorySettings
 from models.event import Event
 from models.form_layout import SavedFormLayout
 from models.notice import NOTICE_SETTINGS_ROW_ID, Notice, NoticeSettings, OutgoingMail
@@ -18,6 +19,8 @@ from models.temporary_code import TemporaryCode
 from models.user import (
     ADMINISTRATORS_GROUP_ID,
     EMPLOYEES_GROUP_ID,
+    SOURCE_DIRECTORY,
+    SOURCE_LOCAL,
     Group,
     User,
     user_groups,
@@ -25,6 +28,8 @@ from models.user import (
 
 __all__ = [
     "ADMINISTRATORS_GROUP_ID",
+    "DIRECTORY_SETTINGS_ROW_ID",
+    "DirectorySettings",
     "EMPLOYEES_GROUP_ID",
     "Event",
     "NOTICE_SETTINGS_ROW_ID",
@@ -38,6 +43,8 @@ __all__ = [
     "RememberedComputer",
     "SavedFormLayout",
     "SETTINGS_ROW_ID",
+    "SOURCE_DIRECTORY",
+    "SOURCE_LOCAL",
     "SpentConnection",
     "TemporaryCode",
     "TwoStepAccount",
