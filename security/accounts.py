@@ -331,6 +331,8 @@ def change_own_password(
     session_id: str | None,
 ) -> None:
     """Change one's own password after checking the current one."""
+    if user.from_directory:
+        raise AccountError("directory.password_elsewhere", "current_password", status=403)
     if not verify_password(user.password_hash, current_password):
         events.record(
             events.PASSWORD_CHANGED,

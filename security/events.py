@@ -61,6 +61,11 @@ FORM_LAYOUT_DISABLED: Final = "form_layout_disabled"
 FORM_LAYOUT_ENABLED: Final = "form_layout_enabled"
 NOTICE_SETTINGS_CHANGED: Final = "notice_settings_changed"
 TEST_MAIL_SENT: Final = "test_mail_sent"
+# The company directory
+DIRECTORY_SETTINGS_CHANGED: Final = "directory_settings_changed"
+DIRECTORY_TESTED: Final = "directory_tested"
+DIRECTORY_SYNCED: Final = "directory_synced"
+DIRECTORY_UNAVAILABLE: Final = "directory_unavailable"
 
 EVENT_TYPES: Final = (
     SIGN_IN,
@@ -106,6 +111,10 @@ EVENT_TYPES: Final = (
     FORM_LAYOUT_ENABLED,
     NOTICE_SETTINGS_CHANGED,
     TEST_MAIL_SENT,
+    DIRECTORY_SETTINGS_CHANGED,
+    DIRECTORY_TESTED,
+    DIRECTORY_SYNCED,
+    DIRECTORY_UNAVAILABLE,
 )
 
 SUCCESS: Final = "success"

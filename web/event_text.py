@@ -61,6 +61,10 @@ EVENT_LABELS = {
     events.FORM_LAYOUT_ENABLED: "event.form_layout_enabled",
     events.NOTICE_SETTINGS_CHANGED: "event.notice_settings_changed",
     events.TEST_MAIL_SENT: "event.test_mail_sent",
+    events.DIRECTORY_SETTINGS_CHANGED: "event.directory_settings_changed",
+    events.DIRECTORY_TESTED: "event.directory_tested",
+    events.DIRECTORY_SYNCED: "event.directory_synced",
+    events.DIRECTORY_UNAVAILABLE: "event.directory_unavailable",
 }
 OUTCOME_LABELS = {
     events.SUCCESS: "event.outcome.success",
@@ -106,6 +110,13 @@ DETAIL_LABELS = {
     "timezone": "event.detail.timezone",
     "not_mailed": "event.detail.not_mailed",
     "hours": "event.detail.hours",
+    "created": "event.detail.created",
+    "updated": "event.detail.updated",
+    "blocked": "event.detail.blocked",
+    "unchanged": "event.detail.unchanged",
+    "errors": "event.detail.errors",
+    "first_error": "event.detail.first_error",
+    "error": "event.detail.error",
 }
 VALUE_LABELS = {
     "unknown login": "event.value.unknown_login",
