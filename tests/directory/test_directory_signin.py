@@ -92,7 +92,10 @@ def test_the_second_step_applies_to_directory_users(
     connect_device: Any,
 ) -> None:
     use_directory(slapd)
-    assert client.post("/login", data={"login": "alice", "password": ALICE.password}).status_code == 303
+    assert (
+        client.post("/login", data={"login": "alice", "password": ALICE.password}).status_code
+        == 303
+    )
     client.post("/logout")
     two_step_on()
     connect_device(_user("alice"))
@@ -116,7 +119,12 @@ def test_directory_down_mid_run_tells_directory_users_and_lets_a_local_admin_in(
     assert message("directory.unavailable") in response.get_data(as_text=True)
     assert [event.subject_login for event in events_of("directory_unavailable")] == ["bob"]
     other = app.test_client()
-    assert other.post("/login", data={"login": "admin", "password": "correct horse battery"}).status_code == 303
+    assert (
+        other.post(
+            "/login", data={"login": "admin", "password": "correct horse battery"}
+        ).status_code
+        == 303
+    )
     assert other.get("/admin/").status_code == 200
 
 
