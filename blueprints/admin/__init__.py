@@ -34,6 +34,7 @@ def check_rights() -> None:
 
 from blueprints.admin import (  # noqa: E402,F401  (register routes)
     bulk,
+    directory,
     events,
     form_settings,
     notifications,
