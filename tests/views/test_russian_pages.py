@@ -429,4 +429,11 @@ def test_every_page_of_an_administrator_reads_russian(
         pages,
     )
     _get(browser, "/admin/events?since=yesterday", "administrator: a bad event filter", pages)
+    _post(
+        browser,
+        "/admin/settings/directory",
+        {"urls": "http://x", "login_attribute": "uid", "group_map": "{"},
+        "administrator: bad directory settings",
+        pages,
+    )
     _assert_russian(pages)
