@@ -27,6 +27,15 @@ with warnings.catch_warnings():
     from ldap3.utils.conv import escape_filter_chars
     from ldap3.utils.dn import parse_dn
 
+# ldap3 checks the server's name with ssl.match_hostname, deprecated yet still correct on
+# Python 3.11: a warning about the library that nobody running the console can act on.
+warnings.filterwarnings(
+    "ignore",
+    message=r"ssl\.match_hostname\(\) is deprecated",
+    category=DeprecationWarning,
+    module=r"ldap3\.core\.tls",
+)
+
 LOGIN_ATTRIBUTES: Final = ("uid", "sAMAccountName", "userPrincipalName")
 PAGE_SIZE: Final = 500
 CONNECT_TIMEOUT: Final = 5

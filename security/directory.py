@@ -161,6 +161,11 @@ def configure(config: Mapping[str, Any]) -> None:
     _fixed.update(fixed)
 
 
+def fixed_settings() -> dict[str, Any]:
+    """The fields the FLASK_LDAP_* settings fix, with their values (the password left out)."""
+    return {name: value for name, value in _fixed.items() if name != "bind_password"}
+
+
 def settings_row() -> DirectorySettings:
     row = db.session.get(DirectorySettings, DIRECTORY_SETTINGS_ROW_ID)
     if row is None:

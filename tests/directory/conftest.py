@@ -20,6 +20,8 @@ from tests.support.ldap import (
 ALICE = Person("alice", "alice-directory-pass", "Alice", "Archer", "alice@example.com")
 BOB = Person("bob", "bob-directory-pass", "Bob", "Baker", "bob@example.com")
 CAROL = Person("carol", "carol-directory-pass", "Carol", "Cooper", "carol@example.com")
+# Disabled the Active Directory way: userAccountControl 514 (NORMAL_ACCOUNT | ACCOUNTDISABLE).
+DAVE = Person("dave", "dave-directory-pass", "Dave", "Dunn", "dave@example.com", 514)
 OPS = DirectoryGroup("ops", (BOB.dn,))
 # VPN holds Alice directly and Bob through the nested group ops.
 VPN = DirectoryGroup("vpn", (ALICE.dn, OPS.dn))
@@ -28,8 +30,8 @@ BULK = 5000
 
 @pytest.fixture
 def slapd(tmp_path: Path) -> Iterator[Slapd]:
-    """A directory with Alice, Bob and Carol, and the groups vpn and ops."""
-    server = Slapd.create(tmp_path / "slapd", [ALICE, BOB, CAROL], [OPS, VPN]).start()
+    """A directory with Alice, Bob, Carol and disabled Dave, and the groups vpn and ops."""
+    server = Slapd.create(tmp_path / "slapd", [ALICE, BOB, CAROL, DAVE], [OPS, VPN]).start()
     yield server
     server.stop()
 

@@ -58,7 +58,7 @@ def test_an_administrator_sets_up_tests_and_synchronises_the_directory(
     admin_client.post(PAGE, data=_form(slapd, bind_password=""))
     assert admin_client.post(f"{PAGE}/test").status_code == 303
     page = _flashes(admin_client)
-    assert message("directory.test_found", count=3) in page
+    assert message("directory.test_found", count=4) in page
     assert "alice" in page
     assert admin_client.post(f"{PAGE}/sync").status_code == 303
     page = _flashes(admin_client)

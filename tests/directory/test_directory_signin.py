@@ -162,3 +162,15 @@ def test_certificates_are_checked_and_ldaps_works(
     use_directory(slapd, LDAP_URL=f"ldap://127.0.0.1:1 {slapd.tls_url}")
     response = client.post("/login", data={"login": "alice", "password": ALICE.password})
     assert response.status_code == 303
+
+
+def test_a_directory_user_confirms_a_sensitive_action_with_the_directory_password(
+    app: Flask, client: FlaskClient, slapd: Slapd, use_directory: Any
+) -> None:
+    use_directory(slapd)
+    client.post("/login", data={"login": "alice", "password": ALICE.password})
+    response = client.post("/my/reauth", data={"password": "wrong-password-1", "next": "/my/"})
+    assert response.status_code == 400
+    response = client.post("/my/reauth", data={"password": ALICE.password, "next": "/my/"})
+    assert response.status_code == 303
+    assert [event.outcome for event in events_of("reauthenticated")] == ["failure", "success"]

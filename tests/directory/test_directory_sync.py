@@ -192,3 +192,28 @@ def test_a_sync_of_5000_users_is_paged(app: Flask, big_slapd: Slapd, use_directo
     assert (summary.created, summary.errors) == (BULK, [])
     again = _sync()
     assert (again.created, again.updated, again.unchanged) == (0, 0, BULK)
+
+
+def test_a_user_disabled_by_user_account_control_is_blocked(
+    app: Flask, client: FlaskClient, slapd: Slapd, use_directory: Any
+) -> None:
+    from tests.directory.conftest import DAVE
+
+    use_directory(slapd)
+    _sync()
+    assert _user("dave") is None  # disabled people are not brought in
+    response = client.post("/login", data={"login": "dave", "password": DAVE.password})
+    assert message("login.invalid") in response.get_data(as_text=True)
+    assert _user("dave") is None
+    slapd.modify(
+        f"dn: {ALICE.dn}\nchangetype: modify\nadd: objectClass\nobjectClass: extensibleObject\n"
+        "-\nadd: userAccountControl\nuserAccountControl: 514\n"
+    )
+    assert _sync().blocked == 1
+    assert not _user("alice").active
+    slapd.modify(
+        f"dn: {ALICE.dn}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 512\n"
+    )
+    summary = _sync()
+    assert (summary.updated, summary.blocked) == (1, 0)
+    assert _user("alice").active  # enabled again in the directory, unblocked here

@@ -3,7 +3,8 @@
 `Slapd.start(...)` writes a fresh cn=config (mdb database, a size limit of 500 so that a
 large search really needs paging, a certificate made by a test CA), loads it with
 `slapadd -n0`, loads the people and groups with `slapadd`, and starts
-`slapd -h "ldap://127.0.0.1:P/ ldaps://127.0.0.1:P2/" -F <dir>`. The tests change the
+`slapd -h "ldap://127.0.0.1:P/ ldaps://127.0.0.1:P2/" -F <dir>`. Microsoft's schema (msuser) is
+loaded too, so that an entry can carry Active Directory's userAccountControl. The tests change the
 directory through the `ldapadd`/`ldapmodify`/`ldapdelete` tools, as the directory's manager.
 Everything is skipped when slapd is not installed (`.ci/run` installs slapd and ldap-utils).
 """
@@ -56,6 +57,8 @@ class Person:
     given_name: str = "Test"
     surname: str = "Person"
     mail: str = ""
+    # Active Directory's userAccountControl (Microsoft's schema, through extensibleObject).
+    account_control: int | None = None
 
     @property
     def dn(self) -> str:
@@ -74,9 +77,13 @@ class DirectoryGroup:
 
 def person_ldif(person: Person) -> str:
     mail = f"mail: {person.mail}\n" if person.mail else ""
+    extensible = ""
+    if person.account_control is not None:
+        extensible = "objectClass: extensibleObject\n"
+        mail += f"userAccountControl: {person.account_control}\n"
     return (
         f"dn: {person.dn}\n"
-        "objectClass: inetOrgPerson\n"
+        f"objectClass: inetOrgPerson\n{extensible}"
         f"uid: {person.uid}\n"
         f"cn: {person.given_name} {person.surname}\n"
         f"givenName: {person.given_name}\n"
@@ -173,7 +180,7 @@ def make_tls_files(directory: Path) -> tuple[Path, Path, Path]:
 def config_ldif(root: Path, cert: Path, key: Path) -> str:
     schemas = "".join(
         f"include: file://{SCHEMA_DIR / name}.ldif\n\n"
-        for name in ("core", "cosine", "inetorgperson", "nis")
+        for name in ("core", "cosine", "inetorgperson", "nis", "msuser")
     )
     return f"""dn: cn=config
 objectClass: olcGlobal
@@ -235,6 +242,12 @@ def base_ldif(people: Iterable[Person], groups: Iterable[DirectoryGroup]) -> str
     return head + "".join(map(person_ldif, people)) + "".join(map(group_ldif, groups))
 
 
+def _slapadd(*arguments: str) -> None:
+    result = subprocess.run([str(SLAPADD), *arguments], capture_output=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"slapadd {arguments[0]}: {result.stderr.decode(errors='replace')}")
+
+
 @dataclass
 class Slapd:
     """One running slapd with its own configuration directory, database and TLS files."""
@@ -264,16 +277,8 @@ class Slapd:
         (root / "config.ldif").write_text(config_ldif(root, cert, key))
         (root / "data.ldif").write_text(base_ldif(people, groups))
         config_dir = str(root / "config")
-        subprocess.run(
-            [str(SLAPADD), "-n0", "-F", config_dir, "-l", str(root / "config.ldif")],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(
-            [str(SLAPADD), "-q", "-F", config_dir, "-b", BASE_DN, "-l", str(root / "data.ldif")],
-            check=True,
-            capture_output=True,
-        )
+        _slapadd("-n0", "-F", config_dir, "-l", str(root / "config.ldif"))
+        _slapadd("-q", "-F", config_dir, "-b", BASE_DN, "-l", str(root / "data.ldif"))
         return cls(root=root, ca_file=ca_file)
 
     def start(self) -> Slapd:
