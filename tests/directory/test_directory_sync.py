@@ -212,7 +212,8 @@ def test_a_user_disabled_by_user_account_control_is_blocked(
     assert _sync().blocked == 1
     assert not _user("alice").active
     slapd.modify(
-        f"dn: {ALICE.dn}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 512\n"
+        f"dn: {ALICE.dn}\nchangetype: modify\n"
+        "replace: userAccountControl\nuserAccountControl: 512\n"
     )
     summary = _sync()
     assert (summary.updated, summary.blocked) == (1, 0)
