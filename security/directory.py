@@ -386,6 +386,9 @@ def check_sign_in_password(
         if entry is None or entry.disabled:
             return user, False
         if user is None:
+            # Renamed in the directory since the last synchronisation: the same person.
+            user = _directory_user_of(entry)
+        if user is None:
             member_of = _mapped_groups_of(config, settings.group_map, entry.dn)
             return _create_at_sign_in(entry, member_of, now=now), True
     except ldap.DirectoryError as error:
@@ -395,6 +398,17 @@ def check_sign_in_password(
     user.directory_dn = entry.dn[:DN_MAX]
     user.directory_id = user.directory_id or entry.entry_id or None
     return user, True
+
+
+def _directory_user_of(entry: ldap.DirectoryEntry) -> User | None:
+    """The console's user for a directory entry, by its id, else by its DN."""
+    if entry.entry_id:
+        found = db.session.scalar(select(User).where(User.directory_id == entry.entry_id))
+        if found is not None:
+            return found
+    return db.session.scalar(
+        select(User).where(User.source == SOURCE_DIRECTORY, User.directory_dn == entry.dn)
+    )
 
 
 def password_is_right(user: User, password: str) -> bool:
@@ -463,17 +477,21 @@ class SyncSummary:
 
 @dataclass
 class _Known:
-    """The console's users, indexed for the synchronisation."""
+    """The console's users, indexed for the synchronisation: directory users whole, and
+    every user's login (by id; 0 for one created in this run) and its look-alike form."""
 
     by_id: dict[str, User]
     by_dn: dict[str, User]
-    login_keys: dict[str, User]
+    login_keys: dict[str, int]
     skeletons: set[str]
 
 
+_CREATED_NOW: Final = 0
+
+
 def _known_users() -> _Known:
-    users = list(db.session.scalars(select(User)))
-    directory_users = [user for user in users if user.from_directory]
+    directory_users = list(db.session.scalars(select(User).where(User.source == SOURCE_DIRECTORY)))
+    logins = db.session.execute(select(User.id, User.login_key, User.login_skeleton)).all()
     return _Known(
         by_id={user.directory_id: user for user in directory_users if user.directory_id},
         by_dn={
@@ -481,8 +499,8 @@ def _known_users() -> _Known:
             for user in directory_users
             if user.directory_dn
         },
-        login_keys={user.login_key: user for user in users},
-        skeletons={user.login_skeleton for user in users if user.login_skeleton},
+        login_keys={login_key: user_id for user_id, login_key, _skeleton in logins},
+        skeletons={skeleton for _id, _key, skeleton in logins if skeleton},
     )
 
 
@@ -493,7 +511,7 @@ def _checked_login(entry: ldap.DirectoryEntry, taken: _Known | None, owner: User
         accounts._check_login_free(login, owner)  # noqa: SLF001 - the one rule, reused
         return login
     holder = taken.login_keys.get(accounts.login_key(login))
-    if holder is not None and holder is not owner:
+    if holder is not None and (owner is None or holder != owner.id):
         raise accounts.AccountError("user.login_taken", "login")
     skeleton = accounts.login_skeleton(login)
     if holder is None and skeleton in taken.skeletons:
@@ -535,7 +553,7 @@ def _new_user(
         details={"groups": ",".join(g.name for g in user.groups)},
     )
     if taken is not None:
-        taken.login_keys[user.login_key] = user
+        taken.login_keys[user.login_key] = _CREATED_NOW
         if user.login_skeleton:
             taken.skeletons.add(user.login_skeleton)
     return user
@@ -576,7 +594,9 @@ def _update_user(
         taken.login_keys.pop(user.login_key, None)
         user.login_key = accounts.login_key(login)
         user.login_skeleton = accounts.login_skeleton(login)
-        taken.login_keys[user.login_key] = user
+        taken.login_keys[user.login_key] = user.id
+        if user.login_skeleton:
+            taken.skeletons.add(user.login_skeleton)
     current = {group.id for group in user.groups}
     target = (current - mapped) | member_of | {EMPLOYEES_GROUP_ID}
     if target != current:

@@ -174,3 +174,18 @@ def test_a_directory_user_confirms_a_sensitive_action_with_the_directory_passwor
     response = client.post("/my/reauth", data={"password": ALICE.password, "next": "/my/"})
     assert response.status_code == 303
     assert [event.outcome for event in events_of("reauthenticated")] == ["failure", "success"]
+
+
+def test_a_user_renamed_in_the_directory_signs_in_as_the_same_person(
+    app: Flask, client: FlaskClient, slapd: Slapd, use_directory: Any
+) -> None:
+    use_directory(slapd)
+    client.post("/login", data={"login": "alice", "password": ALICE.password})
+    client.post("/logout")
+    alice_id = _user("alice").id
+    # A new login, and a new DN: the entry's entryUUID stays.
+    slapd.modify(f"dn: {ALICE.dn}\nchangetype: modrdn\nnewrdn: uid=aarcher\ndeleteoldrdn: 1\n")
+    response = client.post("/login", data={"login": "aarcher", "password": ALICE.password})
+    assert response.status_code == 303
+    assert _user("aarcher") is None  # no second account: the next sync renames her
+    assert [event.subject_id for event in events_of("sign_in")] == [alice_id, alice_id]

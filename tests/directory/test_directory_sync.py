@@ -218,3 +218,17 @@ def test_a_user_disabled_by_user_account_control_is_blocked(
     summary = _sync()
     assert (summary.updated, summary.blocked) == (1, 0)
     assert _user("alice").active  # enabled again in the directory, unblocked here
+
+
+def test_a_user_renamed_in_the_directory_is_renamed_at_the_next_sync(
+    app: Flask, slapd: Slapd, use_directory: Any
+) -> None:
+    use_directory(slapd)
+    _sync()
+    alice_id = _user("alice").id
+    slapd.modify(f"dn: {ALICE.dn}\nchangetype: modrdn\nnewrdn: uid=aarcher\ndeleteoldrdn: 1\n")
+    summary = _sync()
+    assert (summary.created, summary.updated, summary.blocked) == (0, 1, 0)
+    renamed = _user("aarcher")
+    assert renamed.id == alice_id and renamed.active and _user("alice") is None
+    assert renamed.directory_dn.startswith("uid=aarcher,")
