@@ -227,6 +227,8 @@ def update_user(
         # An unchanged login is kept as it is, even one from before these rules.
         check_login(login)
     _check_profile(profile)
+    if new_password and user.from_directory:
+        raise AccountError("directory.password_not_here", "password")
     if new_password:
         check_password_rules(new_password)
     if renamed:

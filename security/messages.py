@@ -1256,6 +1256,9 @@ MESSAGES: dict[str, str | Plural] = {
     "directory.password_elsewhere": (
         "Your password is kept in the company directory: change it there, not here."
     ),
+    "directory.password_not_here": (
+        "This user's password is kept in the company directory; it cannot be set here."
+    ),
     "directory.title": "Directory",
     "directory.intro": (
         "Users, groups and passwords from the company directory (LDAP or Active Directory)."

@@ -58,6 +58,8 @@ def directory_settings() -> Response | tuple[str, int]:
     if request.method == "GET":
         _fill(form, directory.load_settings(), all_fields=True)
         return _page(form, 200)
+    # A browser does not send disabled fields: the server's values stand in for them.
+    _fill(form, directory.load_settings(), all_fields=False)
     if not form.validate_on_submit():
         return _page(form, 400)
     given = directory.SettingsInput(

@@ -115,6 +115,9 @@ def test_server_settings_fix_their_fields(
     assert message("directory.fixed") in page and "disabled" in page
     admin_client.post(PAGE, data=_form(slapd, urls="ldaps://elsewhere.example"))
     assert directory.load_settings().urls == (slapd.url,)
+    # As a browser sends it: the disabled (fixed) fields are left out.
+    response = admin_client.post(PAGE, data={"group_map": ""})
+    assert response.status_code == 303
 
 
 def test_synchronise_without_a_directory_says_so(app: Flask, admin_client: FlaskClient) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 
 from security.messages import message
 from tests.directory.conftest import ALICE, BOB, dn_of
@@ -189,3 +190,32 @@ def test_a_user_renamed_in_the_directory_signs_in_as_the_same_person(
     assert response.status_code == 303
     assert _user("aarcher") is None  # no second account: the next sync renames her
     assert [event.subject_id for event in events_of("sign_in")] == [alice_id, alice_id]
+
+
+def test_an_administrator_cannot_give_a_directory_user_a_console_password(
+    app: Flask, client: FlaskClient, slapd: Slapd, use_directory: Any, admin_client: FlaskClient
+) -> None:
+    use_directory(slapd)
+    client.post("/login", data={"login": "alice", "password": ALICE.password})
+    alice = _user("alice")
+    page = admin_client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
+    assert message("directory.source_directory") in page
+    response = admin_client.post(
+        f"/admin/users/{alice.id}",
+        data={
+            "login": "alice",
+            "email": alice.email,
+            "name": alice.name,
+            "last_name": alice.last_name,
+            "groups": ["2"],
+            "active": "y",
+            "password": "chosen by the admin",
+            "password_confirm": "chosen by the admin",
+        },
+    )
+    assert response.status_code == 400
+    shown = str(escape(message("directory.password_not_here")))
+    assert shown in response.get_data(as_text=True)
+    other = app.test_client()
+    response = other.post("/login", data={"login": "alice", "password": "chosen by the admin"})
+    assert response.status_code == 200
