@@ -144,6 +144,9 @@ def _open(config: DirectoryConfig, user: str, password: str, *, get_info: str = 
     failures: list[str] = []
     for url in config.urls:
         server, secure = _server(url, config, get_info)
+        if not secure and not config.start_tls:
+            # A password never crosses the network in clear.
+            raise DirectoryError(f"{url}: refusing a connection without TLS (use StartTLS)")
         connection = Connection(
             server,
             user=user or None,
@@ -155,10 +158,8 @@ def _open(config: DirectoryConfig, user: str, password: str, *, get_info: str = 
         )
         try:
             connection.open()
-            if config.start_tls and not secure:
+            if not secure:
                 connection.start_tls()
-            elif not secure:
-                raise DirectoryError(f"{url}: refusing a connection without TLS")
         except (ldap_errors.LDAPException, OSError) as error:
             failures.append(f"{url}: {_describe(error)}")
             _close(connection)

@@ -219,3 +219,12 @@ def test_an_administrator_cannot_give_a_directory_user_a_console_password(
     other = app.test_client()
     response = other.post("/login", data={"login": "alice", "password": "chosen by the admin"})
     assert response.status_code == 200
+
+
+def test_a_plain_connection_without_tls_is_refused(
+    app: Flask, client: FlaskClient, slapd: Slapd, use_directory: Any
+) -> None:
+    use_directory(slapd, LDAP_START_TLS=False)
+    response = client.post("/login", data={"login": "alice", "password": ALICE.password})
+    assert message("directory.unavailable") in response.get_data(as_text=True)
+    assert "without TLS" in events_of("directory_unavailable")[0].details
