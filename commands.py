@@ -1,4 +1,5 @@
-"""Command line: `flask --app app users …`, `otp …`, `notify …` and `maintenance …`."""
+"""Command line: `flask --app app users …`, `otp …`, `notify …`, `tokens …`, `maintenance …`
+and `directory …`."""
 
 from __future__ import annotations
 
@@ -347,6 +348,33 @@ def maintenance_prune_command() -> None:
     click.echo(_prune(app))
 
 
+directory_cli = AppGroup("directory", help="The company directory (LDAP, Active Directory).")
+
+
+@directory_cli.command("sync")
+@click.option("--dry-run", is_flag=True, help="Say what would change; change nothing.")
+def directory_sync_command(dry_run: bool) -> None:
+    """Bring users and group membership from the directory; print the summary."""
+    from integrations.ldap import DirectoryError
+    from security import directory
+
+    try:
+        summary = directory.synchronise(now=utcnow(), actor=None, ip="cli", dry_run=dry_run)
+    except directory.DirectoryRefusal as error:
+        db.session.rollback()
+        raise click.ClickException(error.text) from None
+    except DirectoryError as error:
+        db.session.rollback()
+        raise click.ClickException(f"the directory cannot be read: {error}") from None
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    for error_text in directory.summary_errors(summary):
+        click.echo(f"error: {error_text}", err=True)
+    click.echo(("dry run, nothing changed: " if dry_run else "") + summary.line())
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(users_cli)
@@ -357,6 +385,7 @@ def register(app: Flask) -> None:
     from backup_commands import backup_cli
 
     app.cli.add_command(backup_cli)
+    app.cli.add_command(directory_cli)
     from dev_commands import dev_cli, translations_cli
 
     app.cli.add_command(dev_cli)

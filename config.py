@@ -68,6 +68,21 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": "console@localhost",
     "MAIL_TIMEOUT": 10,
     "MAIL_CA_FILE": "",
+    # The company directory (security.directory). None: not set here, the settings page
+    # decides; a value set here fixes that field on the page.
+    "LDAP_URL": None,
+    "LDAP_START_TLS": None,
+    "LDAP_CA_FILE": None,
+    "LDAP_BIND_DN": None,
+    "LDAP_BIND_PASSWORD": None,
+    "LDAP_USER_BASE": None,
+    "LDAP_USER_FILTER": None,
+    "LDAP_LOGIN_ATTRIBUTE": None,
+    "LDAP_EMAIL_ATTRIBUTE": None,
+    "LDAP_FIRST_NAME_ATTRIBUTE": None,
+    "LDAP_LAST_NAME_ATTRIBUTE": None,
+    "LDAP_GROUP_BASE": None,
+    "LDAP_GROUP_MAP": None,
     # SQLite only (WAL mode). FULL syncs the log at every commit: a spent code, a lock or
     # a sign-in survives a power cut. NORMAL syncs only at checkpoints: commits survive a
     # crash of the application but the last ones may be lost on power loss or an OS
@@ -144,9 +159,11 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config["SECRET_KEY"] = read_or_create_secret(instance / "secret_key")
     load_keys(app.config, instance)
     validate(app.config)
-    from security import notices
+    validate_directory(app.config)
+    from security import directory, notices
 
     notices.configure(mail_enabled=bool(app.config["MAIL_SERVER"]))
+    directory.configure(app.config)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         str(app.config["SQLALCHEMY_DATABASE_URI"]), app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     )
@@ -249,6 +266,40 @@ def validate(config: Any) -> None:
     secret = config["SECRET_KEY"]
     if not isinstance(secret, str | bytes) or len(secret) < 16:
         raise InvalidSetting("FLASK_SECRET_KEY", "expected at least 16 characters")
+
+
+def validate_directory(config: Any) -> None:
+    """Refuse FLASK_LDAP_* values the directory cannot be used with."""
+    from integrations.ldap import LOGIN_ATTRIBUTES
+    from security.directory import parse_group_map, parse_urls
+
+    url = config.get("LDAP_URL")
+    if url is not None:
+        try:
+            parse_urls(str(url))
+        except ValueError as error:
+            raise InvalidSetting(
+                "FLASK_LDAP_URL", f"expected ldap:// or ldaps:// URLs, got {error}"
+            ) from None
+    start_tls = config.get("LDAP_START_TLS")
+    if start_tls is not None and not isinstance(start_tls, bool):
+        raise InvalidSetting("FLASK_LDAP_START_TLS", "expected true or false")
+    ca_file = config.get("LDAP_CA_FILE")
+    if ca_file and not Path(str(ca_file)).is_file():
+        raise InvalidSetting("FLASK_LDAP_CA_FILE", "no such file")
+    login_attribute = config.get("LDAP_LOGIN_ATTRIBUTE")
+    if login_attribute is not None and login_attribute not in LOGIN_ATTRIBUTES:
+        raise InvalidSetting(
+            "FLASK_LDAP_LOGIN_ATTRIBUTE", f"expected {', '.join(LOGIN_ATTRIBUTES)}"
+        )
+    group_map = config.get("LDAP_GROUP_MAP")
+    if group_map is not None:
+        try:
+            parse_group_map(group_map)
+        except ValueError:
+            raise InvalidSetting(
+                "FLASK_LDAP_GROUP_MAP", 'expected JSON {"<group DN>": <console group id>}'
+            ) from None
 
 
 def read_or_create_secret(path: Path, nbytes: int = 32) -> str:

@@ -90,7 +90,8 @@ def login() -> Response | str | tuple[str, int]:
     outcome = _check_password(form)
     if outcome.user is None:
         db.session.commit()  # keep the failure event
-        return render_template("auth/login.html", form=form, error=message("login.invalid")), 200
+        error = message("directory.unavailable" if outcome.directory_down else "login.invalid")
+        return render_template("auth/login.html", form=form, error=error), 200
     return _after_password(outcome.user, outcome.next_state, form)
 
 

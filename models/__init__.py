@@ -2,6 +2,7 @@
 
 from models.api import ApiClient, AppPassword
 from models.base import utcnow
+from models.directory import DIRECTORY_SETTINGS_ROW_ID, DirectorySettings
 from models.event import Event
 from models.form_layout import SavedFormLayout
 from models.notice import NOTICE_SETTINGS_ROW_ID, Notice, NoticeSettings, OutgoingMail
@@ -20,6 +21,8 @@ from models.token_inventory import TOKEN_STATES, HardwareToken
 from models.user import (
     ADMINISTRATORS_GROUP_ID,
     EMPLOYEES_GROUP_ID,
+    SOURCE_DIRECTORY,
+    SOURCE_LOCAL,
     Group,
     User,
     user_groups,
@@ -29,6 +32,8 @@ __all__ = [
     "ApiClient",
     "AppPassword",
     "ADMINISTRATORS_GROUP_ID",
+    "DIRECTORY_SETTINGS_ROW_ID",
+    "DirectorySettings",
     "EMPLOYEES_GROUP_ID",
     "Event",
     "NOTICE_SETTINGS_ROW_ID",
@@ -42,6 +47,8 @@ __all__ = [
     "RememberedComputer",
     "SavedFormLayout",
     "SETTINGS_ROW_ID",
+    "SOURCE_DIRECTORY",
+    "SOURCE_LOCAL",
     "SpentConnection",
     "TemporaryCode",
     "TOKEN_STATES",

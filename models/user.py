@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import Base
@@ -16,6 +16,11 @@ EMPLOYEES_GROUP_ID = 2
 LOGIN_MAX = 50
 EMAIL_MAX = 255
 NAME_MAX = 100
+DN_MAX = 1024
+
+# Where a user's account and password live: the console, or the company directory.
+SOURCE_LOCAL = "local"
+SOURCE_DIRECTORY = "directory"
 
 user_groups = Table(
     "user_groups",
@@ -102,6 +107,16 @@ class User(Base):
     # browser's language, the console's default zone). security.preferences checks them.
     language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     timezone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # A directory user's password is the directory's (never stored here); their entry is
+    # found again by its id (entryUUID, objectGUID) when it moves, else by its DN.
+    source: Mapped[str] = mapped_column(String(16), default=SOURCE_LOCAL, server_default="local")
+    directory_dn: Mapped[str | None] = mapped_column(String(DN_MAX), nullable=True)
+    directory_id: Mapped[str | None] = mapped_column(
+        String(64), nullable=True, unique=True, index=True
+    )
+    # Blocked by a synchronisation (removed or disabled in the directory), so that the
+    # next one may unblock them; an administrator's block is never lifted by a sync.
+    directory_blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     groups: Mapped[list[Group]] = relationship(
         secondary=user_groups, lazy="selectin", order_by=Group.id
@@ -122,6 +137,10 @@ class User(Base):
 
     def get_id(self) -> str:
         return str(self.id)
+
+    @property
+    def from_directory(self) -> bool:
+        return self.source == SOURCE_DIRECTORY
 
     @property
     def is_admin(self) -> bool:

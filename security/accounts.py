@@ -227,6 +227,8 @@ def update_user(
         # An unchanged login is kept as it is, even one from before these rules.
         check_login(login)
     _check_profile(profile)
+    if new_password and user.from_directory:
+        raise AccountError("directory.password_not_here", "password")
     if new_password:
         check_password_rules(new_password)
     if renamed:
@@ -333,6 +335,8 @@ def change_own_password(
     session_id: str | None,
 ) -> None:
     """Change one's own password after checking the current one."""
+    if user.from_directory:
+        raise AccountError("directory.password_elsewhere", "current_password", status=403)
     if not verify_password(user.password_hash, current_password):
         events.record(
             events.PASSWORD_CHANGED,

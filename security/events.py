@@ -77,6 +77,11 @@ API_REFUSED: Final = "api_refused"
 API_USER_READ: Final = "api_user_read"
 # Retention: `maintenance prune` removed events older than the window
 EVENTS_PRUNED: Final = "events_pruned"
+# The company directory
+DIRECTORY_SETTINGS_CHANGED: Final = "directory_settings_changed"
+DIRECTORY_TESTED: Final = "directory_tested"
+DIRECTORY_SYNCED: Final = "directory_synced"
+DIRECTORY_UNAVAILABLE: Final = "directory_unavailable"
 
 EVENT_TYPES: Final = (
     SIGN_IN,
@@ -135,6 +140,10 @@ EVENT_TYPES: Final = (
     API_REFUSED,
     API_USER_READ,
     EVENTS_PRUNED,
+    DIRECTORY_SETTINGS_CHANGED,
+    DIRECTORY_TESTED,
+    DIRECTORY_SYNCED,
+    DIRECTORY_UNAVAILABLE,
 )
 
 SUCCESS: Final = "success"

@@ -1482,6 +1482,79 @@ MESSAGES: dict[str, str | Plural] = {
     ),
     # Operations: backups, key checks, retention
     "event.events_pruned": "Old events removed",
+    # The company directory (LDAP / Active Directory): sign-in, settings, synchronisation
+    "directory.unavailable": "The directory cannot be reached; try again later",
+    "directory.password_elsewhere": (
+        "Your password is kept in the company directory: change it there, not here."
+    ),
+    "directory.password_not_here": (
+        "This user's password is kept in the company directory; it cannot be set here."
+    ),
+    "directory.title": "Directory",
+    "directory.intro": (
+        "Users, groups and passwords from the company directory (LDAP or Active Directory)."
+        " Directory users sign in with their directory password; local accounts keep their"
+        " own, so a local administrator can sign in while the directory is down."
+    ),
+    "directory.fixed": "Set on the server (FLASK_LDAP_*); it cannot be changed here.",
+    "directory.field.urls": "Server addresses (ldap:// or ldaps://, tried in order)",
+    "directory.field.start_tls": "StartTLS on ldap:// addresses",
+    "directory.field.ca_file": "CA certificate file on the server (empty: the system's)",
+    "directory.field.bind_dn": "Service account DN",
+    "directory.field.bind_password": "Service account password",
+    "directory.field.user_base": "User base DN",
+    "directory.field.user_filter": "User filter",
+    "directory.field.login_attribute": "Login attribute",
+    "directory.field.email_attribute": "E-mail attribute",
+    "directory.field.first_name_attribute": "First name attribute",
+    "directory.field.last_name_attribute": "Last name attribute",
+    "directory.field.group_base": "Group base DN",
+    "directory.field.group_map": "Group mapping (JSON: directory group DN to console group id)",
+    "directory.password_kept": "Leave empty to keep the stored password.",
+    "directory.password_stored": "A password is stored (encrypted).",
+    "directory.url_invalid": "Not an ldap:// or ldaps:// address: {url}",
+    "directory.ca_file_missing": "There is no such file on the server.",
+    "directory.login_attribute_invalid": "Choose uid, sAMAccountName or userPrincipalName.",
+    "directory.attribute_invalid": "Not an attribute name.",
+    "directory.filter_invalid": "Not an LDAP filter: the parentheses do not match.",
+    "directory.group_map_invalid": (
+        "Expected a JSON object with group DNs as keys and console group ids as values."
+    ),
+    "directory.group_map_unknown_group": "The mapping names a console group that does not exist.",
+    "directory.not_configured": "No directory is configured.",
+    "directory.saved": "The directory settings have been saved.",
+    "directory.unchanged": "Nothing was changed.",
+    "directory.test": "Test the connection",
+    "directory.test_found": Plural(
+        "Connected. The user filter matches {count} user.",
+        "Connected. The user filter matches {count} users.",
+    ),
+    "directory.test_sample": "For example: {logins}",
+    "directory.test_failed": "The directory answered: {error}",
+    "directory.sync": "Synchronise now",
+    "directory.sync_hint": (
+        "Creates and updates directory users, blocks those removed or disabled in the"
+        " directory and sets the mapped group membership. Also: flask --app app directory sync"
+    ),
+    "directory.synced": (
+        "Synchronised: created {created}, updated {updated}, blocked {blocked},"
+        " unchanged {unchanged}, errors {errors}."
+    ),
+    "directory.sync_failed": "The directory cannot be read: {error}",
+    "directory.last_sync": "Last synchronisation: {when}",
+    "directory.never_synced": "Not synchronised yet.",
+    "directory.source_directory": "From the company directory",
+    "event.directory_settings_changed": "Directory settings changed",
+    "event.directory_tested": "Directory connection tested",
+    "event.directory_synced": "Directory synchronised",
+    "event.directory_unavailable": "Directory unreachable",
+    "event.detail.created": "Created",
+    "event.detail.updated": "Updated",
+    "event.detail.blocked": "Blocked",
+    "event.detail.unchanged": "Unchanged",
+    "event.detail.errors": "Errors",
+    "event.detail.first_error": "First error",
+    "event.detail.error": "Error",
 }
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from models import User
-from security import accounts, events, notices, sessions, two_step
+from security import accounts, directory, events, notices, sessions, two_step
 from security.otp_settings import load_settings
-from security.passwords import hash_password, needs_rehash, verify_password
+from security.passwords import hash_password, needs_rehash
 from security.untrusted_text import neutralize
 
 
@@ -56,6 +56,8 @@ class PasswordOutcome:
 
     user: User | None
     next_state: SignInState
+    # The password could not be checked: the directory did not answer.
+    directory_down: bool = False
 
 
 # How long a password stays accepted while the second step is not done.
@@ -98,7 +100,11 @@ def check_password(
     `remembered(user)` tells whether this computer is remembered for that user.
     """
     user = accounts.find_by_login(login)
-    password_ok = verify_password(user.password_hash if user else None, password)
+    try:
+        # Local users' passwords are checked here; directory users' by the directory.
+        user, password_ok = directory.check_sign_in_password(user, login, password, now=now, ip=ip)
+    except directory.DirectoryDown:
+        return PasswordOutcome(None, SignInState.ANONYMOUS, directory_down=True)
     if user is None or not password_ok or not user.active:
         reason = (
             "unknown login" if user is None else ("blocked" if password_ok else "wrong password")
@@ -158,7 +164,7 @@ def reauthenticate(
     user: User, password: str, session_id: str | None, *, now: datetime, ip: str
 ) -> bool:
     """Check the password again for a sensitive action and refresh the sign-in time."""
-    if not verify_password(user.password_hash, password):
+    if not directory.password_is_right(user, password):
         events.record(
             events.REAUTHENTICATED,
             now=now,

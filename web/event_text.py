@@ -74,6 +74,10 @@ EVENT_LABELS = {
     events.API_REFUSED: "event.api_refused",
     events.API_USER_READ: "event.api_user_read",
     events.EVENTS_PRUNED: "event.events_pruned",
+    events.DIRECTORY_SETTINGS_CHANGED: "event.directory_settings_changed",
+    events.DIRECTORY_TESTED: "event.directory_tested",
+    events.DIRECTORY_SYNCED: "event.directory_synced",
+    events.DIRECTORY_UNAVAILABLE: "event.directory_unavailable",
 }
 OUTCOME_LABELS = {
     events.SUCCESS: "event.outcome.success",
@@ -128,6 +132,13 @@ DETAIL_LABELS = {
     "result": "event.detail.result",
     "status": "event.detail.status",
     "networks": "event.detail.networks",
+    "created": "event.detail.created",
+    "updated": "event.detail.updated",
+    "blocked": "event.detail.blocked",
+    "unchanged": "event.detail.unchanged",
+    "errors": "event.detail.errors",
+    "first_error": "event.detail.first_error",
+    "error": "event.detail.error",
 }
 VALUE_LABELS = {
     "unknown login": "event.value.unknown_login",

@@ -35,6 +35,7 @@ def check_rights() -> None:
 from blueprints.admin import (  # noqa: E402,F401  (register routes)
     api_clients,
     bulk,
+    directory,
     events,
     form_settings,
     notifications,

@@ -475,4 +475,11 @@ def test_every_page_of_an_administrator_reads_russian(
         "administrator: a bad API client",
         pages,
     )
+    _post(
+        browser,
+        "/admin/settings/directory",
+        {"urls": "http://x", "login_attribute": "uid", "group_map": "{"},
+        "administrator: bad directory settings",
+        pages,
+    )
     _assert_russian(pages)
