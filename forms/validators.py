@@ -20,11 +20,12 @@ class NoControlCharacters:
 
 
 class MaxLength:
-    """Refuse text longer than `limit`, with the catalog's message."""
+    """Refuse text longer than `limit`, with the catalog's message (`key`, given `max`)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, key: str = "form.too_long") -> None:
         self.limit = limit
+        self.key = key
 
     def __call__(self, form: Any, field: Field) -> None:
         if isinstance(field.data, str) and len(field.data) > self.limit:
-            raise ValidationError(message("form.too_long", max=self.limit))
+            raise ValidationError(message(self.key, max=self.limit))
