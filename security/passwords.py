@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import gzip
 import unicodedata
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -104,11 +105,53 @@ def needs_rehash(password_hash: str, password: str | None = None) -> bool:
     return normalized != password and not _matches(password_hash, normalized)
 
 
+class SortedLines:
+    """A sorted list of lines kept as one block of UTF-8 and looked up by bisection.
+
+    About 1 MB for the 100,000 passwords where a set of strings holds 9 MB in every
+    worker. UTF-8 sorts bytes in the order of the code points, so the block can be
+    searched in the order the file was sorted in.
+    """
+
+    def __init__(self, block: bytes) -> None:
+        self._block = block
+        # Where each line starts, and one past the end of the last.
+        starts = array("I", [0])
+        position = block.find(b"\n")
+        while position != -1:
+            starts.append(position + 1)
+            position = block.find(b"\n", position + 1)
+        if starts[-1] != len(block):
+            starts.append(len(block) + 1)
+        self._starts = starts
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    def _line(self, index: int) -> bytes:
+        return self._block[self._starts[index] : self._starts[index + 1] - 1]
+
+    def __contains__(self, text: object) -> bool:
+        if not isinstance(text, str):
+            return False
+        wanted = text.encode("utf-8")
+        low, high = 0, len(self)
+        while low < high:
+            middle = (low + high) // 2
+            if self._line(middle) < wanted:
+                low = middle + 1
+            else:
+                high = middle
+        return low < len(self) and self._line(low) == wanted
+
+    def __iter__(self) -> Iterator[str]:
+        return (self._line(index).decode("utf-8") for index in range(len(self)))
+
+
 @cache
-def common_passwords() -> frozenset[str]:
+def common_passwords() -> SortedLines:
     """Return the list of common and breached passwords, read once per process."""
-    with gzip.open(COMMON_PASSWORDS_FILE, "rt", encoding="utf-8") as lines:
-        return frozenset(lines.read().splitlines())
+    return SortedLines(gzip.decompress(COMMON_PASSWORDS_FILE.read_bytes()))
 
 
 def is_common(password: str) -> bool:
