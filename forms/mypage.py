@@ -6,14 +6,14 @@ from wtforms import Field, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Optional
 
 from forms.base import ConsoleForm
-from forms.validators import MaxLength, NoControlCharacters
+from forms.validators import MaxLength, NoControlCharacters, PasswordLength
 from security.messages import message
 from security.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from security.preferences import TIMEZONE_MAX, Preferences
 from web.i18n import lazy_message
 
 # A password field's limit, said as the password rules say it (the domain checks it too).
-PASSWORD_MAX = MaxLength(MAX_PASSWORD_LENGTH, "password.too_long")
+PASSWORD_MAX = PasswordLength(MAX_PASSWORD_LENGTH, "password.too_long")
 # A new password's field: the strength meter (static/password_meter.js) attaches to it.
 NEW_PASSWORD_ATTRIBUTES = {
     "autocomplete": "new-password",

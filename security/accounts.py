@@ -159,7 +159,7 @@ def check_password_rules(
     normalized = normalize_password(password)
     if len(normalized) < MIN_PASSWORD_LENGTH:
         raise AccountError("user.password_short", field, min=MIN_PASSWORD_LENGTH)
-    if len(password) > MAX_PASSWORD_LENGTH or len(normalized) > MAX_PASSWORD_LENGTH:
+    if len(normalized) > MAX_PASSWORD_LENGTH:
         raise AccountError("password.too_long", field, max=MAX_PASSWORD_LENGTH)
     if has_control_characters(normalized):
         raise AccountError("form.control_characters", field)

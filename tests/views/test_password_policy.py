@@ -375,3 +375,32 @@ def test_the_meter_script_is_served_under_the_console_s_policy(admin_client: Any
     with admin_client.get("/static/password_meter.js") as script:
         assert script.status_code == 200
         assert script.mimetype in ("text/javascript", "application/javascript")
+
+
+def test_a_password_of_the_longest_length_signs_in_typed_decomposed(
+    app: Flask, make_user: Any
+) -> None:
+    from security.passwords import MAX_PASSWORD_LENGTH
+
+    longest = ("é" * MAX_PASSWORD_LENGTH)[: MAX_PASSWORD_LENGTH - 6] + " crème"
+    assert len(longest) == MAX_PASSWORD_LENGTH
+    typed = unicodedata.normalize("NFD", longest)
+    assert len(typed) > MAX_PASSWORD_LENGTH  # as typed, longer than the limit
+    make_user("fontaine", longest)
+    browser = app.test_client()
+    assert sign_in(browser, "fontaine", typed).status_code == 303
+    response = browser.post("/my/reauth", data={"password": typed, "next": "/my/security"})
+    assert response.status_code == 303
+    changed = _change_password(browser, "staple paperclip lantern", current=typed)
+    assert changed.status_code == 303
+
+
+def test_a_new_password_of_the_longest_length_is_taken_typed_decomposed(
+    app: Flask, employee: Any, employee_client: Any
+) -> None:
+    from security.passwords import MAX_PASSWORD_LENGTH
+
+    longest = ("é" * MAX_PASSWORD_LENGTH)[: MAX_PASSWORD_LENGTH - 6] + " crème"
+    typed = unicodedata.normalize("NFD", longest)
+    assert _change_password(employee_client, typed).status_code == 303
+    assert sign_in(app.test_client(), "employee", longest).status_code == 303
