@@ -15,11 +15,10 @@ from wtforms import (
 from wtforms.validators import EqualTo, InputRequired, NumberRange, Optional
 
 from forms.base import ConsoleForm
-from forms.mypage import PreferencesForm
+from forms.mypage import NEW_PASSWORD_ATTRIBUTES, PASSWORD_MAX, PreferencesForm
 from forms.query import MAX_PAGE
 from forms.validators import MaxLength, NoControlCharacters
 from models.user import EMAIL_MAX, LOGIN_MAX, NAME_MAX
-from security.passwords import MAX_PASSWORD_LENGTH
 from web.i18n import lazy_message, shown_choices
 
 
@@ -48,8 +47,8 @@ class UserForm(PreferencesForm):
     active = BooleanField(lazy_message("form.field.active"), default=True)
     password = PasswordField(
         lazy_message("form.field.new_password"),
-        validators=[MaxLength(MAX_PASSWORD_LENGTH)],
-        render_kw={"autocomplete": "new-password"},
+        validators=[PASSWORD_MAX],
+        render_kw=NEW_PASSWORD_ATTRIBUTES,
     )
     password_confirm = PasswordField(
         lazy_message("form.field.password_confirm"),

@@ -10,7 +10,7 @@ from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Optional
 
 from forms.base import ConsoleForm
-from forms.validators import MaxLength, NoControlCharacters
+from forms.validators import MaxLength, NoControlCharacters, PasswordLength
 from web.i18n import lazy_message
 
 
@@ -35,7 +35,7 @@ class LoginForm(ConsoleForm):
     )
     password = PasswordField(
         lazy_message("form.field.password"),
-        validators=[InputRequired(lazy_message("form.required")), MaxLength(256)],
+        validators=[InputRequired(lazy_message("form.required")), PasswordLength(256)],
         render_kw={"autocomplete": "current-password"},
     )
     remember = BooleanField(lazy_message("form.field.remember"))

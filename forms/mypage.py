@@ -6,23 +6,33 @@ from wtforms import Field, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Optional
 
 from forms.base import ConsoleForm
-from forms.validators import MaxLength, NoControlCharacters
+from forms.validators import MaxLength, NoControlCharacters, PasswordLength
 from security.messages import message
-from security.passwords import MAX_PASSWORD_LENGTH
+from security.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from security.preferences import TIMEZONE_MAX, Preferences
 from web.i18n import lazy_message
+
+# A password field's limit, said as the password rules say it (the domain checks it too).
+PASSWORD_MAX = PasswordLength(MAX_PASSWORD_LENGTH, "password.too_long")
+# A new password's field: the strength meter (static/password_meter.js) attaches to it.
+NEW_PASSWORD_ATTRIBUTES = {
+    "autocomplete": "new-password",
+    "data-strength-meter": "",
+    "data-min-length": MIN_PASSWORD_LENGTH,
+    "data-max-length": MAX_PASSWORD_LENGTH,
+}
 
 
 class PasswordChangeForm(ConsoleForm):
     current_password = PasswordField(
         lazy_message("form.field.current_password"),
-        validators=[InputRequired(lazy_message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
+        validators=[InputRequired(lazy_message("form.required")), PASSWORD_MAX],
         render_kw={"autocomplete": "current-password"},
     )
     new_password = PasswordField(
         lazy_message("form.field.new_password"),
-        validators=[InputRequired(lazy_message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
-        render_kw={"autocomplete": "new-password"},
+        validators=[InputRequired(lazy_message("form.required")), PASSWORD_MAX],
+        render_kw=NEW_PASSWORD_ATTRIBUTES,
     )
     new_password_confirm = PasswordField(
         lazy_message("form.field.new_password_confirm"),
@@ -37,7 +47,7 @@ class PasswordChangeForm(ConsoleForm):
 class ReauthForm(ConsoleForm):
     password = PasswordField(
         lazy_message("form.field.password"),
-        validators=[InputRequired(lazy_message("form.required")), MaxLength(MAX_PASSWORD_LENGTH)],
+        validators=[InputRequired(lazy_message("form.required")), PASSWORD_MAX],
         render_kw={"autocomplete": "current-password", "autofocus": True},
     )
     next = HiddenField()

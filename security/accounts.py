@@ -15,11 +15,15 @@ from extensions import db
 from models import EMPLOYEES_GROUP_ID, Group, RememberedComputer, User
 from models.user import EMAIL_MAX, LOGIN_MAX, NAME_MAX
 from security import app_passwords, events, notices, sessions
-from security.messages import Refusal
+from security.messages import MESSAGES, Refusal, message
+from security.otp_settings import load_settings
 from security.passwords import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
     hash_password,
+    is_common,
+    made_of,
+    normalize_password,
     verify_password,
 )
 from security.untrusted_text import has_control_characters
@@ -127,14 +131,46 @@ def _check_login_free(login: str, owner: User | None = None) -> None:
         raise AccountError("user.login_confusable", "login")
 
 
-def check_password_rules(password: str, field: str = "password") -> None:
-    """Refuse a password that is too short, too long or holds control characters."""
-    if len(password) < MIN_PASSWORD_LENGTH:
+# Which catalog sentence says what a refused password is made of.
+_MADE_OF = {
+    "login": "password.made_of_login",
+    "email": "password.made_of_email",
+    "console_name": "password.made_of_console_name",
+}
+
+
+def console_names() -> list[str]:
+    """Return the names people know the console by: its issuer, and the product's name in
+    English and in the reader's language."""
+    names = [load_settings().issuer]
+    for key in ("nav.brand", "nav.product"):
+        names += [str(MESSAGES[key]), message(key)]
+    return names
+
+
+def check_password_rules(
+    password: str, field: str = "password", *, login: str = "", email: str = ""
+) -> None:
+    """Refuse a password as NIST SP 800-63B does: too short or long, common or breached, or
+    made of the login, the e-mail or the console's name. No composition rules.
+
+    Lengths count the normalised form (NFKC), as it is hashed.
+    """
+    normalized = normalize_password(password)
+    if len(normalized) < MIN_PASSWORD_LENGTH:
         raise AccountError("user.password_short", field, min=MIN_PASSWORD_LENGTH)
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise AccountError("form.too_long", field, max=MAX_PASSWORD_LENGTH)
-    if has_control_characters(password):
+    if len(normalized) > MAX_PASSWORD_LENGTH:
+        raise AccountError("password.too_long", field, max=MAX_PASSWORD_LENGTH)
+    if has_control_characters(normalized):
         raise AccountError("form.control_characters", field)
+    local_part = email.rpartition("@")[0]
+    context = [("login", login), ("email", email), ("email", local_part)]
+    context += [("console_name", name) for name in console_names()]
+    kind = made_of(normalized, context)
+    if kind is not None:
+        raise AccountError(_MADE_OF[kind], field)
+    if is_common(normalized):
+        raise AccountError("password.common", field)
 
 
 def _check_profile(profile: Profile) -> None:
@@ -180,8 +216,8 @@ def create_user(
     """Create a user, always in Employees; the caller commits."""
     login = normalize_login(login)
     check_login(login)
-    check_password_rules(password)
     _check_profile(profile)
+    check_password_rules(password, login=login, email=profile.email.strip())
     _check_login_free(login)
     user = User(
         login=login,
@@ -230,7 +266,7 @@ def update_user(
     if new_password and user.from_directory:
         raise AccountError("directory.password_not_here", "password")
     if new_password:
-        check_password_rules(new_password)
+        check_password_rules(new_password, login=login, email=profile.email.strip())
     if renamed:
         _check_login_free(login, owner=user)
     groups = _groups_by_id(group_ids)
@@ -297,7 +333,7 @@ def set_password(
     keep_session_id: str | None = None,
 ) -> None:
     """Set a new password and end the user's sessions but the one named."""
-    check_password_rules(password)
+    check_password_rules(password, login=user.login, email=user.email)
     user.password_hash = hash_password(password)
     user.password_changed_at = now
     ended = sessions.end_user_sessions(
@@ -348,5 +384,8 @@ def change_own_password(
             details={"reason": "current password wrong"},
         )
         raise AccountError("mypage.current_password_wrong", "current_password")
-    check_password_rules(new_password, "new_password")
+    check_password_rules(new_password, "new_password", login=user.login, email=user.email)
+    # Compared through the hash: a rotation that keeps the password is no rotation.
+    if verify_password(user.password_hash, new_password):
+        raise AccountError("password.same_as_current", "new_password")
     set_password(user, new_password, now=now, actor=user, ip=ip, keep_session_id=session_id)

@@ -1555,6 +1555,46 @@ MESSAGES: dict[str, str | Plural] = {
     "event.detail.errors": "Errors",
     "event.detail.first_error": "First error",
     "event.detail.error": "Error",
+    # Passwords as NIST SP 800-63B asks (normalised, not common, really changed)
+    "password.too_long": Plural(
+        "A password can have at most {max} character.",
+        "A password can have at most {max} characters.",
+        "max",
+    ),
+    "password.common": (
+        "This password is on the list of common and breached passwords, so it would be"
+        " guessed early. Choose another one: a few unrelated words make a good password."
+    ),
+    "password.made_of_login": (
+        "This password is made of the login and is easy to guess. Choose one that does not"
+        " contain it."
+    ),
+    "password.made_of_email": (
+        "This password is made of the e-mail address and is easy to guess. Choose one that"
+        " does not contain it."
+    ),
+    "password.made_of_console_name": (
+        "This password is made of the console's name and is easy to guess. Choose one that"
+        " does not contain it."
+    ),
+    "password.same_as_current": (
+        "The new password is the same as the current one. Choose a different password."
+    ),
+    "password.rules_hint": (
+        "At most 256 characters. Not a common password, nor one made of the login or e-mail;"
+        " any characters, spaces included."
+    ),
+    "password.strength": "Password strength",
+    "password.strength.too_short": "Too short",
+    "password.strength.too_long": "Too long",
+    "password.strength.contains_name": "Made of the login or e-mail",
+    "password.strength.weak": "Weak",
+    "password.strength.fair": "Fair",
+    "password.strength.good": "Good",
+    "password.strength.strong": "Strong",
+    "password.strength_note": (
+        "An estimate made in your browser; the console checks the password when it is saved."
+    ),
 }
 
 

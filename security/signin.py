@@ -119,7 +119,7 @@ def check_password(
             details={"reason": reason},
         )
         return PasswordOutcome(None, SignInState.ANONYMOUS)
-    if needs_rehash(user.password_hash):
+    if needs_rehash(user.password_hash, password):
         user.password_hash = hash_password(password)
     state = second_step_for(user, now=now, ip=ip, remembered=remembered(user))
     return PasswordOutcome(user, state)

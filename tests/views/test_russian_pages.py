@@ -12,6 +12,7 @@ label read at import time, a date written by hand, or an entry the translation l
 from __future__ import annotations
 
 import io
+import html
 import json
 import re
 import string
@@ -391,7 +392,42 @@ def test_every_page_of_an_employee_reads_russian(
         )
         _get(browser, "/my/security/app-passwords", f"{login}: application passwords", pages)
         _post(browser, "/my/security/app-passwords", {"name": ""}, f"{login}: a bad name", pages)
+        for new_password, what in PASSWORDS_REFUSED(login):
+            _post(
+                browser,
+                "/my/security/password",
+                {
+                    "current_password": "correct horse battery",
+                    "new_password": new_password,
+                    "new_password_confirm": new_password,
+                },
+                f"{login}: a new password {what}",
+                pages,
+            )
+    # The refusals were shown, in Russian (the walk checks the rest). Only the first
+    # browser's: the others share its address, whose password attempts are limited.
+    first = next(iter(browsers))
+    for key, what in [
+        ("password.common", "that is common"),
+        ("password.made_of_login", "made of the login"),
+        ("password.made_of_console_name", "made of the console's name"),
+        ("password.same_as_current", "that is the current one"),
+        ("password.too_long", "too long"),
+    ]:
+        russian = _russian()[key][-1].replace("{max}", "256")
+        assert russian in html.unescape(pages[f"{first}: a new password {what}"]), key
     _assert_russian(pages)
+
+
+def PASSWORDS_REFUSED(login: str) -> list[tuple[str, str]]:  # noqa: N802 - a table
+    """New passwords the rules refuse, each with its own message, and what is wrong."""
+    return [
+        ("QWERTYUIOP", "that is common"),
+        (f"{login}-2024", "made of the login"),
+        ("Company portal 1", "made of the console's name"),
+        ("correct horse battery", "that is the current one"),
+        ("x" * 257, "too long"),
+    ]
 
 
 @pytest.mark.parametrize("two_step", ["off", "on"])
@@ -458,6 +494,22 @@ def test_every_page_of_an_administrator_reads_russian(
         "administrator: a bad new user",
         pages,
     )
+    for password, what in [
+        *PASSWORDS_REFUSED("novikova"),
+        ("n.orlova@example.org", "made of the e-mail"),
+    ]:
+        _post(
+            browser,
+            "/admin/users/new",
+            {
+                "login": "novikova",
+                "email": "n.orlova@example.org",
+                "password": password,
+                "password_confirm": password,
+            },
+            f"administrator: a new user's password {what}",
+            pages,
+        )
     _get(browser, "/admin/events?since=yesterday", "administrator: a bad event filter", pages)
     # API clients: a new key shown once, the list with it, bad input.
     _post(
