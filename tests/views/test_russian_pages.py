@@ -11,8 +11,8 @@ label read at import time, a date written by hand, or an entry the translation l
 
 from __future__ import annotations
 
-import io
 import html
+import io
 import json
 import re
 import string
