@@ -1251,6 +1251,11 @@ MESSAGES: dict[str, str | Plural] = {
         "One row per user: state, method, dates in UTC, recovery codes left and remembered"
         " computers."
     ),
+    # --- Metrics for Prometheus (GET /metrics) ---
+    "metrics.token_needed": "The metrics need the metrics token (Authorization: Bearer).",
+    "metrics.local_only": (
+        "Without a metrics token the metrics can only be read from the server itself."
+    ),
 }
 
 

@@ -28,7 +28,9 @@ REMEMBER_COOKIE = "otp_remembered"
 
 # Pages anyone may open, signed in or not.
 # The language switch only sets a cookie, so it answers at every step of a sign-in.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.choose_language", "static", "health.healthz"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.login", "auth.choose_language", "static", "health.healthz", "metrics.scrape"}
+)
 # Pages open while the password is accepted and the second step is not done.
 PENDING_ENDPOINTS = {
     SignInState.AWAITING_CODE: frozenset({"auth.login_otp", "auth.login_cancel", "auth.logout"}),

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.support import Route, events_of, iter_routes, sign_in, snapshot
 
 # Pages anyone may open without signing in.
-PUBLIC_GETS = {"auth.login", "health.healthz"}
+PUBLIC_GETS = {"auth.login", "health.healthz", "metrics.scrape"}
 
 
 @pytest.fixture

@@ -48,6 +48,7 @@ def test_no_page_is_reachable_while_the_second_step_is_pending(
         "auth.choose_language",  # sets only the visitor's language cookie
         "static",
         "health.healthz",
+        "metrics.scrape",  # Prometheus' scrape: a token or this computer, no sign-in
     }
     swept = 0
     for rule in app.url_map.iter_rules():
