@@ -26,8 +26,8 @@ from datetime import datetime
 from typing import Final
 
 from flask import Flask, current_app, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client.exposition import generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -260,4 +260,5 @@ def exposition(now: datetime) -> tuple[bytes, str]:
     else:
         registry.register(_ProcessCollector())
     registry.register(_DatabaseCollector(_cached_numbers(now)))
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    # The text format every Prometheus version reads.
+    return generate_latest(registry), CONTENT_TYPE_PLAIN_0_0_4
