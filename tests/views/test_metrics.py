@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from models import utcnow
-from tests.support import hotp_code, totp_code
+from tests.support import DEFAULT_PASSWORD, hotp_code, totp_code
 from tests.support.metrics import Samples, label_values, parse_metrics, value
 
 SIGN_INS = "console_sign_ins_total"
@@ -33,7 +33,7 @@ def moved(before: Samples, after: Samples) -> dict[tuple[str, str], float]:
     return changes
 
 
-def password(client: Any, login: str = "employee", password: str = "correct horse battery") -> Any:
+def password(client: Any, login: str = "employee", password: str = DEFAULT_PASSWORD) -> Any:
     return client.post("/login", data={"login": login, "password": password})
 
 
@@ -145,7 +145,7 @@ def test_a_rolled_back_transaction_counts_nothing(app: Flask, client: Any, emplo
     before = scrape(client)
     signin.check_password("employee", "wrong password", now=utcnow(), ip="192.0.2.1")
     db.session.rollback()
-    signin.check_password("employee", "correct horse battery", now=utcnow(), ip="192.0.2.1")
+    signin.check_password("employee", DEFAULT_PASSWORD, now=utcnow(), ip="192.0.2.1")
     db.session.commit()
     assert moved(before, scrape(client)) == {(SIGN_INS, "ok"): 1}
 
@@ -219,9 +219,7 @@ def test_no_label_holds_a_login_or_an_address(
         "other", "queue_full", "unreachable", "error", "not_configured", "active",
         "disabled", "pending", "overdue",
     }  # fmt: skip
-    unexpected = {
-        label for label in label_values(parse_metrics(text)) if label not in allowed
-    }
+    unexpected = {label for label in label_values(parse_metrics(text)) if label not in allowed}
     assert {label for label in unexpected if not _is_number(label)} == set()
 
 
