@@ -124,14 +124,17 @@ class SyslogForwarder:
     def _run(self) -> None:
         transport = syslog.Transport(self.address, ca_file=self.ca_file)
         procid = str(os.getpid())
-        while True:
-            event = self.queue.get()
-            try:
-                if event is None:
-                    return
-                self._send(transport, event, procid)
-            finally:
-                self.queue.task_done()
+        try:
+            while True:
+                event = self.queue.get()
+                try:
+                    if event is None:
+                        return
+                    self._send(transport, event, procid)
+                finally:
+                    self.queue.task_done()
+        finally:
+            transport.close()
 
     def _send(
         self, transport: syslog.Transport, event: observers.RecordedEvent, procid: str

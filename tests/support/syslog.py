@@ -22,14 +22,17 @@ WAIT_SECONDS = 10
 
 
 class SyslogReceiver:
-    def __init__(self, scheme: str, *, tls_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, scheme: str, *, tls_context: ssl.SSLContext | None = None, port: int | None = None
+    ) -> None:
         self.scheme = scheme
-        self.port = free_port()
+        self.port = port or free_port()
         self.messages: list[bytes] = []
         self.connections = 0
         self._tls_context = tls_context
         self._lock = threading.Lock()
         self._closing = False
+        self._open: list[socket.socket] = []
         if scheme == "udp":
             self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self._socket.bind(("127.0.0.1", self.port))
@@ -48,8 +51,14 @@ class SyslogReceiver:
         return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def close(self) -> None:
+        """Stop listening and drop every connection, as a receiver that goes down."""
         self._closing = True
-        self._socket.close()
+        for sock in [self._socket, *self._open]:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
 
     def wait_for(self, count: int, seconds: float = WAIT_SECONDS) -> list[bytes]:
         """Wait until `count` messages arrived; return them all."""
@@ -61,6 +70,17 @@ class SyslogReceiver:
             time.sleep(0.02)
         with self._lock:
             raise AssertionError(f"{len(self.messages)} messages of {count}: {self.messages!r}")
+
+    def settle(self, quiet: float = 0.3) -> int:
+        """Wait until nothing has arrived for `quiet` seconds; return how many arrived."""
+        count = -1
+        while True:
+            with self._lock:
+                now_count = len(self.messages)
+            if now_count == count:
+                return count
+            count = now_count
+            time.sleep(quiet)
 
     def _keep(self, message: bytes) -> None:
         with self._lock:
@@ -85,6 +105,7 @@ class SyslogReceiver:
             except OSError:
                 return
             self.connections += 1
+            self._open.append(connection)
             threading.Thread(target=self._read_frames, args=(connection,), daemon=True).start()
 
     def _read_frames(self, connection: socket.socket) -> None:
