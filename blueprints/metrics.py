@@ -18,7 +18,7 @@ def scrape() -> Response | tuple[str, int, dict[str, str]]:
     refused = metrics.refusal_status()
     if refused == 401:
         page, status = render_error(401, message("metrics.token_needed"))
-        return page, status, {"WWW-Authenticate": 'Bearer realm="metrics"'}
+        return page, status, metrics.TOKEN_CHALLENGE
     if refused is not None:
         page, status = render_error(refused, message("metrics.local_only"))
         return page, status, {}

@@ -178,6 +178,10 @@ def refusal_status() -> int | None:
     return 403 if untrusted_forwarding else None
 
 
+# What a scraper without the token is told to send (RFC 6750).
+TOKEN_CHALLENGE: Final = {"WWW-Authenticate": 'Bearer realm="metrics"'}
+
+
 # --- what they say --------------------------------------------------------------------
 
 

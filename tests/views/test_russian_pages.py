@@ -192,8 +192,11 @@ def _get(client: FlaskClient, path: str, where: str, pages: dict[str, str]) -> N
         path,
         response.status_code,
     )
-    if response.status_code not in (302, 303):  # a redirect shows nothing to read
-        pages[f"{where} GET {path}"] = response.get_data(as_text=True)
+    if response.status_code in (302, 303):  # a redirect shows nothing to read
+        return
+    if response.mimetype == "text/plain":  # for machines: /healthz, Prometheus' /metrics
+        return
+    pages[f"{where} GET {path}"] = response.get_data(as_text=True)
 
 
 def _post(
