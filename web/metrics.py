@@ -31,8 +31,10 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
+from extensions import db
 from security import events, mail_outbox, observers, status_read_model
 from security.otp_settings import load_settings
 from security.two_step import Status
@@ -263,6 +265,13 @@ def exposition(now: datetime) -> tuple[bytes, str]:
         MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
     else:
         registry.register(_ProcessCollector())
-    registry.register(_DatabaseCollector(_cached_numbers(now)))
+    try:
+        numbers = _cached_numbers(now)
+    except SQLAlchemyError:
+        # The database is away: the counters still answer, its numbers do not (a scrape
+        # that fails would hide what the processes counted meanwhile).
+        db.session.rollback()
+    else:
+        registry.register(_DatabaseCollector(numbers))
     # The text format every Prometheus version reads.
     return generate_latest(registry), CONTENT_TYPE_PLAIN_0_0_4
