@@ -23,9 +23,15 @@ WAIT_SECONDS = 10
 
 class SyslogReceiver:
     def __init__(
-        self, scheme: str, *, tls_context: ssl.SSLContext | None = None, port: int | None = None
+        self,
+        scheme: str,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        port: int | None = None,
+        handshake_delay: float = 0.0,
     ) -> None:
         self.scheme = scheme
+        self.handshake_delay = handshake_delay  # a slow receiver: seconds before TLS answers
         self.port = port or free_port()
         self.messages: list[bytes] = []
         self.connections = 0
@@ -112,6 +118,7 @@ class SyslogReceiver:
         connection.settimeout(None)
         try:
             if self._tls_context is not None:
+                time.sleep(self.handshake_delay)
                 connection = self._tls_context.wrap_socket(connection, server_side=True)
             buffer = b""
             while True:

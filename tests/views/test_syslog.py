@@ -190,3 +190,47 @@ def test_a_full_queue_drops_the_event_and_counts_it(app: Flask, client: Any) -> 
     finally:
         syslog_forwarder.configure("", ca_file=None, dropped=metrics.count_syslog_dropped)
         silent.close()
+
+
+@pytest.mark.parametrize("receiver", ["tls"], indirect=True)
+def test_a_command_sends_its_events_before_it_exits(
+    receiver: SyslogReceiver, app: Flask, database_url: str, instance_dir: str
+) -> None:
+    # A receiver slow to answer: the command's process must wait for it before exiting.
+    receiver.handshake_delay = 0.7
+    import subprocess
+    import sys
+
+    from tests.support import BASE_SETTINGS
+    from tests.support.servers import ROOT, instance_keys
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("FLASK_")}
+    env.update(
+        {
+            **instance_keys(instance_dir),
+            "FLASK_SQLALCHEMY_DATABASE_URI": database_url,
+            "FLASK_SECRET_KEY": str(BASE_SETTINGS["SECRET_KEY"]),
+            "FLASK_PASSWORD_ARGON2_TIME_COST": "1",
+            "FLASK_PASSWORD_ARGON2_MEMORY_KIB": "8",
+            "FLASK_PASSWORD_ARGON2_PARALLELISM": "1",
+            "FLASK_SYSLOG_ADDRESS": receiver.address,
+            "FLASK_SYSLOG_CA_FILE": receiver.ca_file,  # type: ignore[attr-defined]
+        }
+    )
+    created = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "users", "create", "cli-made"]
+        + ["--password", "a long enough password"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    [raw] = receiver.wait_for(1, seconds=1)  # it arrived while the command still ran
+    message = parse(raw)
+    assert message.msgid == "user_created"
+    assert message.structured[SD_ID]["subject"] == "cli-made"
+    assert message.structured[SD_ID]["address"] == "cli"
+    assert b"a long enough password" not in raw
