@@ -65,34 +65,39 @@ def scrape(server: Server) -> dict[Any, float]:
     return parse_metrics(reply.text)
 
 
-def sign_in_many(server: Server, *, right: int, wrong: int) -> None:
-    """Sign in from several browsers at once, so that both workers serve some."""
-    attempts = [DEFAULT_PASSWORD] * right + ["wrong password!"] * wrong
+def sign_in_many(server: Server, logins: list[str], *, wrong: int) -> None:
+    """Sign in from several browsers at once, so that both workers serve some: each login
+    once with its password, and the first login `wrong` times with a wrong one."""
+    attempts = [(login, DEFAULT_PASSWORD) for login in logins]
+    attempts += [(logins[0], "wrong password!")] * wrong
     failures: list[str] = []
 
-    def attempt(password: str) -> None:
-        reply = Browser(server.port).submit("/login", {"login": "employee", "password": password})
+    def attempt(login: str, password: str) -> None:
+        reply = Browser(server.port).submit("/login", {"login": login, "password": password})
         expected = 303 if password == DEFAULT_PASSWORD else 200
         if reply.status != expected:
-            failures.append(f"{reply.status} for {password!r}")
+            failures.append(f"{reply.status} for {login}")
 
-    threads = [threading.Thread(target=attempt, args=(password,)) for password in attempts]
+    threads = [threading.Thread(target=attempt, args=pair) for pair in attempts]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert not failures, failures
+    assert not failures, (failures, server.log()[-4000:])
 
 
 def test_the_sign_ins_of_both_workers_add_up(
-    app: Any, employee: Any, two_workers: tuple[Server, Path]
+    app: Any, make_user: Any, two_workers: tuple[Server, Path]
 ) -> None:
     server, temporary = two_workers
+    logins = [f"worker-test-{number}" for number in range(8)]
+    for login in logins:
+        make_user(login)
     before = scrape(server)
     right = wrong = 0
     for _ in range(10):  # until both workers have served sign-ins
-        sign_in_many(server, right=8, wrong=4)
-        right, wrong = right + 8, wrong + 4
+        sign_in_many(server, logins, wrong=4)
+        right, wrong = right + len(logins), wrong + 4
         if len([n for n in counts_by_worker(temporary, "ok").values() if n > 0]) >= 2:
             break
     by_worker = counts_by_worker(temporary, "ok")
