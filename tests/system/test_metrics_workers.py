@@ -90,6 +90,13 @@ def test_the_sign_ins_of_both_workers_add_up(
     app: Any, make_user: Any, two_workers: tuple[Server, Path]
 ) -> None:
     server, temporary = two_workers
+    from extensions import db
+    from security.otp_settings import load_settings
+
+    # The settings row, as the migrations leave it (the fixture emptied every table): the
+    # first requests must not all race to create it.
+    load_settings()
+    db.session.commit()
     logins = [f"worker-test-{number}" for number in range(8)]
     for login in logins:
         make_user(login)
