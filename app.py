@@ -39,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.load(app, test_config)
     register_proxy_fix(app)
     register_extensions(app)
+    register_monitoring(app)
     i18n.init_app(app)
     register_converters(app)
     register_blueprints(app)
@@ -87,8 +88,20 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = None
 
 
+def register_monitoring(app: Flask) -> None:
+    """Metrics for Prometheus, and the security events to syslog when configured."""
+    from web import metrics, syslog_forwarder
+
+    metrics.init_app(app)
+    syslog_forwarder.configure(
+        app.config["SYSLOG_ADDRESS"],
+        ca_file=app.config["SYSLOG_CA_FILE"] or None,
+        dropped=metrics.count_syslog_dropped,
+    )
+
+
 def register_blueprints(app: Flask) -> None:
-    from blueprints import admin, api, auth, health, mypage
+    from blueprints import admin, api, auth, health, metrics, mypage
     from web import form_bodies, signin_session
 
     app.register_blueprint(auth.bp)
@@ -96,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(health.bp)
     api.init_app(app)
+    app.register_blueprint(metrics.bp)
     app.before_request(form_bodies.require_form_body)
     app.before_request(signin_session.enforce_sign_in_state)
 

@@ -97,6 +97,13 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX_X_PREFIX": 0,
     # `maintenance prune`: events, read notices and sent e-mails older than this go.
     "EVENT_RETENTION_DAYS": 365,
+    # GET /metrics: with a token, only `Authorization: Bearer <token>`; without, only
+    # from this computer.
+    "METRICS_TOKEN": "",
+    # Every security event also to syslog: udp://host:514, tcp://host:601 or
+    # tls://host:6514 (the CA file checks the receiver's certificate; default: the system's).
+    "SYSLOG_ADDRESS": "",
+    "SYSLOG_CA_FILE": "",
 }
 
 # Pooled connections for a server database (SQLite keeps its own pool). A sync gunicorn
@@ -158,6 +165,8 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_or_create_secret(instance / "secret_key")
     load_keys(app.config, instance)
+    for key in ("METRICS_TOKEN", "SYSLOG_ADDRESS", "SYSLOG_CA_FILE"):
+        app.config[key] = _as_text(app.config[key])
     validate(app.config)
     validate_directory(app.config)
     from security import directory, notices
@@ -263,6 +272,7 @@ def validate(config: Any) -> None:
     public_url = str(config["PUBLIC_URL"])
     if public_url and not public_url.startswith(("https://", "http://")):
         raise InvalidSetting("FLASK_PUBLIC_URL", "expected https://console.example.com")
+    validate_monitoring(config)
     secret = config["SECRET_KEY"]
     if not isinstance(secret, str | bytes) or len(secret) < 16:
         raise InvalidSetting("FLASK_SECRET_KEY", "expected at least 16 characters")
@@ -300,6 +310,35 @@ def validate_directory(config: Any) -> None:
             raise InvalidSetting(
                 "FLASK_LDAP_GROUP_MAP", 'expected JSON {"<group DN>": <console group id>}'
             ) from None
+
+
+def _as_text(value: Any) -> str:
+    """A setting that is text, even when the environment's JSON made it a number or a bool."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def validate_monitoring(config: Any) -> None:
+    """Refuse a metrics token or a syslog receiver the console cannot use."""
+    from integrations.syslog import InvalidAddress, parse_address
+
+    token = config["METRICS_TOKEN"]
+    if token != token.strip() or any(ch.isspace() or not ch.isprintable() for ch in token):
+        raise InvalidSetting("FLASK_METRICS_TOKEN", "expected a token without spaces")
+    address = config["SYSLOG_ADDRESS"]
+    scheme = ""
+    if address:
+        try:
+            scheme = parse_address(address).scheme
+        except InvalidAddress as error:
+            raise InvalidSetting("FLASK_SYSLOG_ADDRESS", str(error)) from None
+    ca_file = config["SYSLOG_CA_FILE"]
+    if ca_file:
+        if scheme != "tls":
+            raise InvalidSetting("FLASK_SYSLOG_CA_FILE", "only for a tls:// syslog address")
+        if not Path(ca_file).is_file():
+            raise InvalidSetting("FLASK_SYSLOG_CA_FILE", "no such file")
 
 
 def read_or_create_secret(path: Path, nbytes: int = 32) -> str:

@@ -9,12 +9,20 @@ GUNICORN_TIMEOUT    seconds before a silent worker is killed and replaced (defau
 GUNICORN_ACCESS_LOG access log file, "-" for standard output (default), "" for none
 
 Gunicorn's own GUNICORN_CMD_ARGS and command-line flags still override all of these.
+
+Metrics: every start makes a fresh directory for prometheus-client's multiprocess mode
+(under TMPDIR, e.g. /dev/shm on Linux) and points PROMETHEUS_MULTIPROC_DIR at it before
+any worker imports the console, so that GET /metrics adds up the counts of all workers;
+a worker that exits is marked dead there, and the directory goes when gunicorn stops.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from typing import Any
 
 
 def _int_from_env(name: str, default: int) -> int:
@@ -77,3 +85,18 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The process title shows in `ps`, which helps when several consoles share a host.
 proc_name = "otp-console"
+
+# A fresh directory per start: counts left by an earlier server would be added to this one's.
+metrics_directory = tempfile.mkdtemp(prefix="otp-console-metrics-")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_directory
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker has exited: its counters stay counted, its live gauges go."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, metrics_directory)
+
+
+def on_exit(server: Any) -> None:
+    shutil.rmtree(metrics_directory, ignore_errors=True)

@@ -26,6 +26,9 @@ through the WSGI app in this process (Flask test client) and through gunicorn on
 11. the password rules: reading the common-password list, checking a new password against
     it and its context, and what a password that NFKC changes costs at each sign-in.
 
+Row 1 is also measured with every security event sent to a syslog receiver over UDP
+(FLASK_SYSLOG_ADDRESS; a socket in this process counts what arrives).
+
 Prints a table and writes bench/results.json. Options: --quick (fewer requests, for a
 smoke run), --large N (users of the large run), --requests N.
 """
@@ -291,6 +294,36 @@ def bench_app(env: dict[str, str]) -> Iterator[Any]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+@contextmanager
+def udp_syslog_sink() -> Iterator[tuple[str, list[int]]]:
+    """A syslog receiver on a UDP port of 127.0.0.1 in this process; counts what arrives."""
+    import socket
+    import threading
+
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    sink.settimeout(0.2)
+    received = [0]
+    stop = threading.Event()
+
+    def drain() -> None:
+        while not stop.is_set():
+            try:
+                sink.recv(65535)
+            except TimeoutError:
+                continue
+            received[0] += 1
+
+    thread = threading.Thread(target=drain, daemon=True)
+    thread.start()
+    try:
+        yield f"udp://127.0.0.1:{sink.getsockname()[1]}", received
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        sink.close()
 
 
 def prepare_accounts(app: Any) -> dict[str, int]:
@@ -996,6 +1029,16 @@ def run_backend(
         log(f"[{backend.name}] wsgi: admin pages, {options.small} users")
         results["pages_small"] = {"wsgi": measure_pages(wsgi, admin, options.page_requests)}
 
+    log(f"[{backend.name}] wsgi: second step vs baseline, every event to syslog over UDP")
+    with udp_syslog_sink() as (address, received):
+        with bench_app({**env, "FLASK_SYSLOG_ADDRESS": address}) as syslog_app:
+            step = measure_second_step(
+                InProcess(syslog_app), cookies, codes, ids["otp"], options.requests
+            )
+            time.sleep(0.5)  # the last events are on their way
+            step["syslog_messages"] = received[0]
+            results["second_step"]["wsgi_syslog"] = step
+
     with gunicorn(env, options.workers, workdir / f"gunicorn-{backend.name}-1.log") as server:
         http_transport = OverHttp(server.port)
         log(f"[{backend.name}] gunicorn: second step vs baseline")
@@ -1091,11 +1134,14 @@ def analyze(url: str) -> None:
 def verdicts(result: dict[str, Any], small: int, large: int) -> list[tuple[str, str, str, bool]]:
     """Rows of the closing table: (measure, figure, target, met)."""
     rows = []
-    for transport in ("wsgi", "gunicorn", "wsgi_sync_normal"):
+    for transport in ("wsgi", "gunicorn", "wsgi_sync_normal", "wsgi_syslog"):
         step = result["second_step"].get(transport)
         if step is None:
             continue
-        label = "wsgi, SQLite synchronous=NORMAL" if transport == "wsgi_sync_normal" else transport
+        label = {
+            "wsgi_sync_normal": "wsgi, SQLite synchronous=NORMAL",
+            "wsgi_syslog": f"wsgi, events to syslog: {step.get('syslog_messages', 0)} received",
+        }.get(transport, transport)
         rows.append(
             (
                 f"1 second step / baseline ({label})",

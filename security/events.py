@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, cast
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, insert, select, update
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from extensions import db
 from models import Event, User
+from security import observers
 from security.statements import rowcount
 from security.untrusted_text import neutralize
 
@@ -177,10 +178,7 @@ def record(
     ORM inserts (on SQLite the ORM inserts rows with generated ids one at a time).
     Never pass a password, a code or a secret in `details`.
     """
-    detail_text = "; ".join(
-        f"{neutralize(str(key), 40)}={neutralize(str(value), 300)}"
-        for key, value in (details or {}).items()
-    )
+    detail_text = _detail_text(details)
     # The row is built first: reading a login may load it, and that load may flush.
     row: dict[str, object] = {
         "created_at": now,
@@ -200,6 +198,28 @@ def record(
     if session.get_transaction() is None:
         session.begin()  # so that a rollback or a close ends the waiting events too
     _waiting(session).append(row)
+    observers.announce(_announcement(row))
+
+
+def _detail_text(details: dict[str, object] | None) -> str:
+    return "; ".join(
+        f"{neutralize(str(key), 40)}={neutralize(str(value), 300)}"
+        for key, value in (details or {}).items()
+    )
+
+
+def _announcement(row: dict[str, object], *, repeated: bool = False) -> observers.RecordedEvent:
+    """What the listeners hear of an event row, once its transaction commits."""
+    return observers.RecordedEvent(
+        type=str(row["type"]),
+        created_at=cast(datetime, row["created_at"]),
+        outcome=str(row["outcome"]),
+        actor_login=str(row["actor_login"]),
+        subject_login=str(row["subject_login"]),
+        ip=str(row["ip"]),
+        details=str(row["details"]),
+        repeated=repeated,
+    )
 
 
 def _waiting(session: Session) -> list[dict[str, object]]:
@@ -272,4 +292,20 @@ def record_refusal(
             subject_login=subject_login,
             outcome=REFUSED,
             details=details,
+        )
+    else:
+        # Counted into an earlier row: the metrics still count it (syslog does not repeat it).
+        observers.announce(
+            _announcement(
+                {
+                    "created_at": now,
+                    "type": event_type,
+                    "outcome": REFUSED,
+                    "actor_login": neutralize(actor.login, 160) if actor is not None else "",
+                    "subject_login": neutralize(subject_login or "", 160),
+                    "ip": ip,
+                    "details": neutralize(_detail_text(details), 2000),
+                },
+                repeated=True,
+            )
         )

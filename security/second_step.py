@@ -20,7 +20,7 @@ from sqlalchemy import and_, case, null, select, update
 
 from extensions import db
 from models import SETTINGS_ROW_ID, OtpDevice, OtpSettings, TwoStepAccount, User
-from security import events, notices, otp, recovery_codes, temporary_codes
+from security import events, notices, observers, otp, recovery_codes, temporary_codes
 from security.device_spend import spend_counter, spend_step
 from security.otp_settings import keep_for_session, load_settings
 from security.recovery_code_store import recovery_codes_left, spend_recovery_code
@@ -43,6 +43,8 @@ class CodeResult:
     locked_until: datetime | None = None
     recovery_codes_left: int | None = None
     clock_offset: str | None = None
+    # A right one-time password already spent (refused and counted as wrong all the same).
+    replayed: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -64,7 +66,25 @@ def verify_sign_in_code(
     """
     with db.session.no_autoflush:
         stored_settings, device, account = _sign_in_state(user.id)
-        return _verify(user, text, settings or stored_settings, device, account, now=now, ip=ip)
+        result = _verify(user, text, settings or stored_settings, device, account, now=now, ip=ip)
+    observers.announce(observers.StepOutcome(observers.SECOND_STEP, _observed_outcome(result)))
+    return result
+
+
+_OBSERVED_OUTCOMES = {
+    Outcome.ACCEPTED: observers.CODE_OK,
+    Outcome.RECOVERY_ACCEPTED: observers.CODE_RECOVERY,
+    Outcome.TEMPORARY_ACCEPTED: observers.CODE_TEMPORARY,
+    Outcome.MALFORMED: observers.CODE_MALFORMED,
+    Outcome.WRONG: observers.CODE_WRONG,
+    Outcome.LOCKED: observers.CODE_LOCKED,
+}
+
+
+def _observed_outcome(result: CodeResult) -> str:
+    if result.outcome is Outcome.WRONG and result.replayed:
+        return observers.CODE_REPLAYED
+    return _OBSERVED_OUTCOMES[result.outcome]
 
 
 def _verify(
@@ -108,7 +128,12 @@ def _verify(
         locked_until = register_failure(user, now=now, ip=ip, settings=settings)
         if locked_until is not None:
             return CodeResult(Outcome.LOCKED, locked_until=locked_until)
-        return CodeResult(Outcome.WRONG)
+        replayed = (
+            otp_code is not None
+            and device is not None
+            and was_spent(device, otp_code, now=now, settings=settings)
+        )
+        return CodeResult(Outcome.WRONG, replayed=replayed)
     # The lock was read before the spend: a burst of guesses sent at once all read "not
     # locked". Read it again now, after the spend's UPDATE, so that a lock another request
     # set meanwhile refuses even the right code (which stays spent).
@@ -191,6 +216,35 @@ def spend_otp(device: OtpDevice, code: str, *, now: datetime, settings: OtpSetti
         secret, params, code, counter=device.counter, window=settings.hotp_window
     )
     return matched is not None and spend_counter(device, matched, now=now)
+
+
+def was_spent(device: OtpDevice, code: str, *, now: datetime, settings: OtpSettings) -> bool:
+    """Tell whether a refused one-time password is one the device showed and spent already.
+
+    Asked only after a refusal, to tell a replayed code from a wrong one: the TOTP steps of
+    the tolerance window at or before the last spent step, the HOTP counters of the
+    look-ahead window just below the next unused one.
+    """
+    secret = secret_of(device)
+    params = params_of(device)
+    if params.kind == "totp":
+        if device.last_step is None:
+            return False
+        match = otp.verify_totp(
+            secret,
+            params,
+            code,
+            now,
+            last_step=None,
+            drift=device.drift,
+            window=settings.totp_window,
+        )
+        return match is not None and match.step <= device.last_step
+    if device.counter < 1:
+        return False
+    low = max(0, device.counter - settings.hotp_window - 1)
+    matched = otp.verify_hotp(secret, params, code, counter=low, window=device.counter - 1 - low)
+    return matched is not None
 
 
 def _switch_back_on(user: User, *, now: datetime, ip: str) -> None:

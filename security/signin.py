@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from models import User
-from security import accounts, directory, events, notices, sessions, two_step
+from security import accounts, directory, events, notices, observers, sessions, two_step
 from security.otp_settings import load_settings
 from security.passwords import hash_password, needs_rehash
 from security.untrusted_text import neutralize
@@ -118,10 +118,17 @@ def check_password(
             outcome=events.FAILURE,
             details={"reason": reason},
         )
+        observers.announce(
+            observers.StepOutcome(
+                observers.SIGN_IN_STEP,
+                observers.SIGN_IN_BLOCKED if reason == "blocked" else observers.SIGN_IN_WRONG,
+            )
+        )
         return PasswordOutcome(None, SignInState.ANONYMOUS)
     if needs_rehash(user.password_hash, password):
         user.password_hash = hash_password(password)
     state = second_step_for(user, now=now, ip=ip, remembered=remembered(user))
+    observers.announce(observers.StepOutcome(observers.SIGN_IN_STEP, observers.SIGN_IN_OK))
     return PasswordOutcome(user, state)
 
 

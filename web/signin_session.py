@@ -30,7 +30,14 @@ REMEMBER_COOKIE = "otp_remembered"
 # Pages anyone may open, signed in or not.
 # The language switch only sets a cookie, so it answers at every step of a sign-in.
 PUBLIC_ENDPOINTS = frozenset(
-    {"auth.login", "auth.choose_language", "static", "health.healthz", "health.readyz"}
+    {
+        "auth.login",
+        "auth.choose_language",
+        "static",
+        "health.healthz",
+        "health.readyz",
+        "metrics.scrape",
+    }
 )
 # Pages open while the password is accepted and the second step is not done.
 PENDING_ENDPOINTS = {

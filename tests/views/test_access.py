@@ -20,7 +20,7 @@ def is_api(route: Route) -> bool:
     return route.path.startswith("/api/v1/")
 
 
-PUBLIC_GETS = {"auth.login", "health.healthz", "health.readyz"}
+PUBLIC_GETS = {"auth.login", "health.healthz", "health.readyz", "metrics.scrape"}
 
 
 @pytest.fixture

@@ -194,9 +194,11 @@ def _get(client: FlaskClient, path: str, where: str, pages: dict[str, str]) -> N
         path,
         response.status_code,
     )
-    # A redirect shows nothing to read; a JSON answer (/readyz) is read by programs.
-    if response.status_code not in (302, 303) and response.mimetype == "text/html":
-        pages[f"{where} GET {path}"] = response.get_data(as_text=True)
+    if response.status_code in (302, 303):  # a redirect shows nothing to read
+        return
+    if response.mimetype != "text/html":  # for machines: /healthz, /readyz, /metrics
+        return
+    pages[f"{where} GET {path}"] = response.get_data(as_text=True)
 
 
 def _post(

@@ -49,6 +49,7 @@ def test_no_page_is_reachable_while_the_second_step_is_pending(
         "static",
         "health.healthz",
         "health.readyz",
+        "metrics.scrape",  # Prometheus' scrape: a token or this computer, no sign-in
     }
     swept = 0
     for rule in app.url_map.iter_rules():

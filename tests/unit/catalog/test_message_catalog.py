@@ -60,6 +60,11 @@ ALLOWED_PYTHON_LITERALS = frozenset(
     {
         "Content-Disposition",
         "Content-Type",
+        "Authorization",
+        "Forwarded",
+        "X-Forwarded-For",
+        "WWW-Authenticate",
+        'Bearer realm="metrics"',
         "Transfer-Encoding",
         "User-Agent",
         "Lax",
@@ -77,6 +82,7 @@ ALLOWED_PYTHON_LITERALS = frozenset(
         "Linux",
     }
 )
+PROMETHEUS_METRICS = frozenset({"Counter", "Histogram", "Gauge", "GaugeMetricFamily"})
 # Attributes whose values a person reads or hears.
 SHOWN_ATTRIBUTES = frozenset({"title", "aria-label", "placeholder", "alt", "data-confirm"})
 
@@ -207,9 +213,13 @@ def _not_for_people(tree: ast.AST) -> set[int]:
             and isinstance(node.func.value, ast.Attribute | ast.Name)
             and (
                 getattr(node.func.value, "attr", None) == "logger"
+                or getattr(node.func.value, "id", None) in ("log", "logger")  # module loggers
                 or (getattr(node.func.value, "id", None) == "re" and node.func.attr == "compile")
             )
         ):
+            found.update(id(arg) for arg in ast.walk(node) if isinstance(arg, ast.Constant))
+        # Prometheus' names and help texts, read by operators in its own English.
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in PROMETHEUS_METRICS:
             found.update(id(arg) for arg in ast.walk(node) if isinstance(arg, ast.Constant))
         # A table from stored words to catalog keys ({"wrong password": "event.value…"}):
         # its keys are what the code matches, and the reader sees the catalog's text.
