@@ -1594,6 +1594,7 @@ MESSAGES: dict[str, str | Plural] = {
     "password.strength.strong": "Strong",
     "password.strength_note": (
         "An estimate made in your browser; the console checks the password when it is saved."
+    ),
     # --- Metrics for Prometheus (GET /metrics) ---
     "metrics.token_needed": "The metrics need the metrics token (Authorization: Bearer).",
     "metrics.local_only": (

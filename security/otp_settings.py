@@ -6,6 +6,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from extensions import db
 from models import SETTINGS_ROW_ID, Group, OtpSettings, RememberedComputer, User
@@ -58,9 +59,15 @@ def load_settings() -> OtpSettings:
     settings = db.session.get(OtpSettings, SETTINGS_ROW_ID)
     if settings is None:
         # The migration creates the row; this only guards a database emptied by hand.
-        settings = OtpSettings(id=SETTINGS_ROW_ID)
-        db.session.add(settings)
-        db.session.flush()
+        # Two first requests at once may both try: the loser reads the winner's row.
+        try:
+            with db.session.begin_nested():
+                settings = OtpSettings(id=SETTINGS_ROW_ID)
+                db.session.add(settings)
+        except IntegrityError:
+            settings = db.session.get(OtpSettings, SETTINGS_ROW_ID)
+            if settings is None:
+                raise
     return keep_for_session(settings)
 
 
