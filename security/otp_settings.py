@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from extensions import db
 from models import SETTINGS_ROW_ID, Group, OtpSettings, RememberedComputer, User
@@ -59,15 +59,13 @@ def load_settings() -> OtpSettings:
     settings = db.session.get(OtpSettings, SETTINGS_ROW_ID)
     if settings is None:
         # The migration creates the row; this only guards a database emptied by hand.
-        # Two first requests at once may both try: the loser reads the winner's row.
-        try:
-            with db.session.begin_nested():
-                settings = OtpSettings(id=SETTINGS_ROW_ID)
-                db.session.add(settings)
-        except IntegrityError:
-            settings = db.session.get(OtpSettings, SETTINGS_ROW_ID)
-            if settings is None:
-                raise
+        # Two first requests at once may both try: the second keeps the first one's row.
+        dialect = db.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        db.session.execute(insert(OtpSettings).values(id=SETTINGS_ROW_ID).on_conflict_do_nothing())
+        settings = db.session.get(OtpSettings, SETTINGS_ROW_ID)
+        if settings is None:
+            raise RuntimeError("the settings row was not created")
     return keep_for_session(settings)
 
 
