@@ -6,6 +6,7 @@ import json
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from blueprints.admin import bp
@@ -52,9 +53,18 @@ def _page(form: DirectorySettingsForm, status: int) -> tuple[str, int]:
     )
 
 
+def _contract_names(posted: MultiDict[str, str]) -> MultiDict[str, str]:
+    """Accept `url`, the name FLASK_LDAP_URL gives the field, for the page's `urls`."""
+    if "url" not in posted or "urls" in posted:
+        return posted
+    renamed = posted.copy()
+    renamed.setlist("urls", renamed.poplist("url"))
+    return renamed
+
+
 @bp.route("/settings/directory", methods=["GET", "POST"])
 def directory_settings() -> Response | tuple[str, int]:
-    form = DirectorySettingsForm()
+    form = DirectorySettingsForm(formdata=_contract_names(request.form) if request.form else None)
     if request.method == "GET":
         _fill(form, directory.load_settings(), all_fields=True)
         return _page(form, 200)

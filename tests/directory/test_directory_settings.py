@@ -123,3 +123,16 @@ def test_server_settings_fix_their_fields(
 def test_synchronise_without_a_directory_says_so(app: Flask, admin_client: FlaskClient) -> None:
     admin_client.post(f"{PAGE}/sync")
     assert message("directory.not_configured") in _flashes(admin_client)
+
+
+def test_the_address_field_also_answers_to_its_settings_name(
+    app: Flask, admin_client: FlaskClient, slapd: Slapd
+) -> None:
+    # FLASK_LDAP_URL names the field `url`; a script posting that name is understood.
+    from extensions import db
+    from models import DirectorySettings
+
+    form = _form(slapd)
+    form["url"] = form.pop("urls")
+    assert admin_client.post(PAGE, data=form).status_code == 303
+    assert db.session.get(DirectorySettings, 1).urls == slapd.url
