@@ -192,6 +192,8 @@ def _run(
                 select(TwoStepAccount).where(TwoStepAccount.user_id.in_(batch))
             )
         }
+        # Devices are removed for the whole batch at once, after each user's check.
+        removals: list[User] = []
         # The batch's changes go to the database together at its end (one flush: the
         # events in one INSERT, the rows by executemany), not before each query.
         with db.session.no_autoflush:
@@ -200,21 +202,36 @@ def _run(
                 try:
                     if user.is_admin and not actor_is_admin:
                         raise TwoStepError("bulk.refused_administrator", status=403)
-                    _act(
-                        action,
-                        user,
-                        devices.get(user_id),
-                        accounts.get(user_id),
-                        now=now,
-                        actor=actor,
-                        ip=ip,
-                        settings=settings,
-                        keep_session_id=keep_session_id,
-                    )
+                    if action.name == "delete_device":
+                        two_step.check_device_removal(
+                            user,
+                            device=devices.get(user_id),
+                            account=accounts.get(user_id),
+                            settings=settings,
+                            now=now,
+                            actor=actor,
+                            ip=ip,
+                        )
+                        removals.append(user)
+                    else:
+                        _act(
+                            action,
+                            user,
+                            devices.get(user_id),
+                            accounts.get(user_id),
+                            now=now,
+                            actor=actor,
+                            ip=ip,
+                            settings=settings,
+                            keep_session_id=keep_session_id,
+                        )
                 except TwoStepError as error:
                     refused.append(RefusedUser(user_id, login, error.key, dict(error.values)))
                 else:
                     changed.append((user_id, login))
+            two_step.remove_devices(
+                removals, now=now, actor=actor, ip=ip, keep_session_id=keep_session_id
+            )
         db.session.flush()
     return Plan(action=action, changed=changed, refused=refused)
 
@@ -256,8 +273,6 @@ def _act(
         two_step.extend_grace(user, action.days or 0, now=now, actor=actor, ip=ip)
     elif name == "exempt":
         two_step.exempt(user, action.until, now=now, actor=actor, ip=ip)
-    elif name == "delete_device":
-        two_step.remove_device(user, now=now, actor=actor, ip=ip, keep_session_id=keep_session_id)
     elif name == "remind":
         remind(user, device, account, now=now, settings=settings)
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -99,9 +100,16 @@ def end_user_sessions(
     user_id: int, *, now: datetime, reason: str, keep_session_id: str | None = None
 ) -> int:
     """End every live session of a user, except one if given; return how many ended."""
+    return end_sessions_of_users([user_id], now=now, reason=reason, keep_session_id=keep_session_id)
+
+
+def end_sessions_of_users(
+    user_ids: Sequence[int], *, now: datetime, reason: str, keep_session_id: str | None = None
+) -> int:
+    """End every live session of these users, except one if given; return how many ended."""
     statement = (
         update(UserSession)
-        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .where(UserSession.user_id.in_(user_ids), UserSession.ended_at.is_(None))
         .values(ended_at=now, end_reason=reason)
     )
     if keep_session_id is not None:

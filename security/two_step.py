@@ -14,6 +14,7 @@ about requests.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Literal, cast
 
@@ -197,34 +198,26 @@ def normalize_or_refuse(text: str, digits: int, field: str) -> str:
 def remove_device_data(user_id: int) -> None:
     """Drop the device, its recovery codes, remembered computers and temporary code (a new
     device wipes them: a temporary code stands in for the lost device only)."""
+    remove_devices_data([user_id])
+
+
+def remove_devices_data(user_ids: Sequence[int]) -> None:
+    """Drop these users' devices, recovery codes, remembered computers and temporary codes,
+    a statement per table for all of them (a bulk action removes thousands)."""
     # "fetch": the rows deleted are read back (RETURNING) and only those objects leave the
     # session; the default evaluates the condition on every object the session holds, which
     # a bulk action's session makes quadratic.
-    db.session.execute(
-        delete(OtpDevice)
-        .where(OtpDevice.user_id == user_id)
-        .execution_options(synchronize_session="fetch")
-    )
-    db.session.execute(
-        delete(RecoveryCode)
-        .where(RecoveryCode.user_id == user_id)
-        .execution_options(synchronize_session="fetch")
-    )
-    db.session.execute(
-        delete(RememberedComputer)
-        .where(RememberedComputer.user_id == user_id)
-        .execution_options(synchronize_session="fetch")
-    )
-    db.session.execute(
-        delete(TemporaryCode)
-        .where(TemporaryCode.user_id == user_id)
-        .execution_options(synchronize_session="fetch")
-    )
+    for model in (OtpDevice, RecoveryCode, RememberedComputer, TemporaryCode):
+        db.session.execute(
+            delete(model)
+            .where(model.user_id.in_(user_ids))
+            .execution_options(synchronize_session="fetch")
+        )
     # An inventory token that was the device goes back on the shelf (its seed kept): it
     # can be given again, to whoever shows its codes.
     db.session.execute(
         update(HardwareToken)
-        .where(HardwareToken.user_id == user_id, HardwareToken.state == "assigned")
+        .where(HardwareToken.user_id.in_(user_ids), HardwareToken.state == "assigned")
         .values(state="unassigned", user_id=None, device_id=None)
         .execution_options(synchronize_session=False)
     )
@@ -357,15 +350,55 @@ def remove_device(
     user: User, *, now: datetime, actor: User, ip: str, keep_session_id: str | None = None
 ) -> None:
     """Remove the device with its recovery codes and remembered computers."""
-    _require_device(user)
-    if is_mandatory_for(user, load_settings(), account_of(user.id), now):
-        refuse_own_mandatory(user, actor, events.OTP_DELETED, now=now, ip=ip)
-    remove_device_data(user.id)
-    sessions.end_user_sessions(
-        user.id, now=now, reason="otp_deleted", keep_session_id=keep_session_id
+    check_device_removal(
+        user,
+        device=device_of(user.id),
+        account=account_of(user.id),
+        settings=load_settings(),
+        now=now,
+        actor=actor,
+        ip=ip,
     )
-    events.record(events.OTP_DELETED, now=now, ip=ip, actor=actor, subject=user)
-    _tell_about_administrator(user, actor, notices.OTP_REMOVED, now=now)
+    remove_devices([user], now=now, actor=actor, ip=ip, keep_session_id=keep_session_id)
+
+
+def check_device_removal(
+    user: User,
+    *,
+    device: OtpDevice | None,
+    account: TwoStepAccount | None,
+    settings: OtpSettings,
+    now: datetime,
+    actor: User,
+    ip: str,
+) -> None:
+    """Refuse to remove a device that is not there, or one's own under mandatory two-step."""
+    if device is None:
+        raise TwoStepError("otp.no_device", status=409)
+    if is_mandatory_for(user, settings, account, now):
+        refuse_own_mandatory(user, actor, events.OTP_DELETED, now=now, ip=ip)
+
+
+def remove_devices(
+    users: Sequence[User],
+    *,
+    now: datetime,
+    actor: User,
+    ip: str,
+    keep_session_id: str | None = None,
+) -> None:
+    """Remove the devices of users that `check_device_removal` allowed: their data, their
+    sessions, and an event and a notice each."""
+    if not users:
+        return
+    user_ids = [user.id for user in users]
+    remove_devices_data(user_ids)
+    sessions.end_sessions_of_users(
+        user_ids, now=now, reason="otp_deleted", keep_session_id=keep_session_id
+    )
+    for user in users:
+        events.record(events.OTP_DELETED, now=now, ip=ip, actor=actor, subject=user)
+        _tell_about_administrator(user, actor, notices.OTP_REMOVED, now=now)
 
 
 def synchronize(
