@@ -31,6 +31,7 @@ from security.two_step import (
     TwoStepError,
     ensure_account,
     normalize_or_refuse,
+    record_tokens_returned,
     remove_device_data,
 )
 
@@ -212,7 +213,8 @@ def confirm_connection(
         last_step, drift = match.step, match.drift
 
     _spend_connection(connection, now=now)
-    remove_device_data(user.id)
+    returned = remove_device_data(user.id)
+    record_tokens_returned(returned, [user], now=now, actor=actor, ip=ip)
     device = OtpDevice(
         user_id=user.id,
         kind=params.kind,

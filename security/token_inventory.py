@@ -374,15 +374,14 @@ def take_back(
     if token.state == UNASSIGNED and to == UNASSIGNED:
         raise TwoStepError("tokens.already_on_shelf", status=409)
     holder = holder_of(token)
-    if holder is not None:
-        device = two_step.device_of(holder.id)
-        if device is not None and device.id == token.device_id:
-            # The same rules as removing the device on the user's tab (an own mandatory
-            # two-step cannot be removed), its event and notice.
-            two_step.remove_device(
-                holder, now=now, actor=actor, ip=ip, keep_session_id=keep_session_id
-            )
+    device = two_step.device_of(holder.id) if holder is not None else None
+    # Off its user first, so that the device's removal below finds no token of its own
+    # to put back (this event says where it goes); a refusal rolls both back.
     _set_state(token.id, to, user_id=None, now=now, destroy=to != UNASSIGNED)
+    if holder is not None and device is not None and device.id == token.device_id:
+        # The same rules as removing the device on the user's tab (an own mandatory
+        # two-step cannot be removed), its event and notice.
+        two_step.remove_device(holder, now=now, actor=actor, ip=ip, keep_session_id=keep_session_id)
     db.session.refresh(token)
     events.record(
         events.TOKEN_UNASSIGNED,

@@ -195,15 +195,17 @@ def normalize_or_refuse(text: str, digits: int, field: str) -> str:
     return code
 
 
-def remove_device_data(user_id: int) -> None:
+def remove_device_data(user_id: int) -> list[tuple[int, str]]:
     """Drop the device, its recovery codes, remembered computers and temporary code (a new
-    device wipes them: a temporary code stands in for the lost device only)."""
-    remove_devices_data([user_id])
+    device wipes them: a temporary code stands in for the lost device only); return the
+    inventory token put back on the shelf, if the device was one (user id, serial)."""
+    return remove_devices_data([user_id])
 
 
-def remove_devices_data(user_ids: Sequence[int]) -> None:
+def remove_devices_data(user_ids: Sequence[int]) -> list[tuple[int, str]]:
     """Drop these users' devices, recovery codes, remembered computers and temporary codes,
-    a statement per table for all of them (a bulk action removes thousands)."""
+    a statement per table for all of them (a bulk action removes thousands); return the
+    inventory tokens put back on the shelf (user id, serial)."""
     # "fetch": the rows deleted are read back (RETURNING) and only those objects leave the
     # session; the default evaluates the condition on every object the session holds, which
     # a bulk action's session makes quadratic.
@@ -215,12 +217,43 @@ def remove_devices_data(user_ids: Sequence[int]) -> None:
         )
     # An inventory token that was the device goes back on the shelf (its seed kept): it
     # can be given again, to whoever shows its codes.
-    db.session.execute(
-        update(HardwareToken)
-        .where(HardwareToken.user_id.in_(user_ids), HardwareToken.state == "assigned")
-        .values(state="unassigned", user_id=None, device_id=None)
-        .execution_options(synchronize_session=False)
-    )
+    assigned = (HardwareToken.user_id.in_(user_ids), HardwareToken.state == "assigned")
+    returned = [
+        (user_id, serial)
+        for user_id, serial in db.session.execute(
+            select(HardwareToken.user_id, HardwareToken.serial).where(*assigned)
+        )
+        if user_id is not None
+    ]
+    if returned:
+        db.session.execute(
+            update(HardwareToken)
+            .where(*assigned)
+            .values(state="unassigned", user_id=None, device_id=None)
+            .execution_options(synchronize_session=False)
+        )
+    return returned
+
+
+def record_tokens_returned(
+    returned: Sequence[tuple[int, str]],
+    users: Sequence[User],
+    *,
+    now: datetime,
+    actor: User | None,
+    ip: str,
+) -> None:
+    """Record each inventory token that went back on the shelf with its user's device."""
+    by_id = {user.id: user for user in users}
+    for user_id, serial in returned:
+        events.record(
+            events.TOKEN_UNASSIGNED,
+            now=now,
+            ip=ip,
+            actor=actor,
+            subject=by_id.get(user_id),
+            details={"serial": serial, "to": "unassigned"},
+        )
 
 
 # --- what administrators and users do with a device ----------------------------------
@@ -392,7 +425,8 @@ def remove_devices(
     if not users:
         return
     user_ids = [user.id for user in users]
-    remove_devices_data(user_ids)
+    returned = remove_devices_data(user_ids)
+    record_tokens_returned(returned, users, now=now, actor=actor, ip=ip)
     sessions.end_sessions_of_users(
         user_ids, now=now, reason="otp_deleted", keep_session_id=keep_session_id
     )

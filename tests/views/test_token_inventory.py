@@ -418,6 +418,9 @@ def test_removing_the_device_on_the_tab_puts_the_token_back(
     assert response.status_code == 303
     token = _tokens()["987654321"]
     assert (token.state, token.user_id) == ("unassigned", None)
+    [returned] = events_of("token_unassigned")
+    assert (returned.subject_login, returned.actor_login) == (employee.login, "admin")
+    assert "987654321" in returned.details and "unassigned" in returned.details
 
 
 # --- access ---------------------------------------------------------------------------------------
