@@ -40,6 +40,7 @@ REASONS: Final = (
     "code_incorrect",
     "connect_required",
     "locked",
+    "directory_unavailable",
 )
 
 INVALID: Final = "invalid_credentials"
@@ -92,6 +93,9 @@ def _password_and_code(
     if has_control_characters(login) or "\x00" in password:
         return None, Verdict(REJECT, INVALID)
     outcome = signin.check_password(login, password, now=now, ip=ip)
+    if outcome.directory_down:
+        # Not a wrong password: the service may tell its user to try again later.
+        return None, Verdict(REJECT, "directory_unavailable")
     user = outcome.user
     if user is None:
         return None, Verdict(REJECT, INVALID)

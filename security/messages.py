@@ -1471,6 +1471,7 @@ MESSAGES: dict[str, str | Plural] = {
     "event.value.code_malformed": "not a code",
     "event.value.code_incorrect": "wrong code",
     "event.value.connect_required": "must connect a device first",
+    "event.value.directory_unavailable": "the directory could not be reached",
     "event.value.no_second_step": "password alone",
     "event.value.app_password": "application password",
     "notice.app_passwords_revoked.subject": "Your application passwords were revoked",

@@ -172,6 +172,7 @@ VALUE_LABELS = {
     "code_malformed": "event.value.code_malformed",
     "code_incorrect": "event.value.code_incorrect",
     "connect_required": "event.value.connect_required",
+    "directory_unavailable": "event.value.directory_unavailable",
     "no_second_step": "event.value.no_second_step",
     "app_password": "event.value.app_password",
 }
