@@ -7,7 +7,7 @@ from wtforms import FileField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
 from forms.base import ConsoleForm
-from forms.two_step import CODE_ATTRIBUTES
+from forms.two_step import code_field
 from forms.validators import MaxLength, NoControlCharacters
 from security.token_inventory import RETURN_STATES
 from web.i18n import lazy_message, shown_choices
@@ -79,17 +79,5 @@ class InventoryConnectForm(ConsoleForm):
         ],
         render_kw={"autocomplete": "off", "spellcheck": "false", "autofocus": True},
     )
-    code = StringField(
-        lazy_message("admin.first_password"),
-        validators=[
-            InputRequired(lazy_message("form.required")),
-            MaxLength(20),
-            NoControlCharacters(),
-        ],
-        render_kw=CODE_ATTRIBUTES,
-    )
-    code2 = StringField(
-        lazy_message("admin.second_password"),
-        validators=[Optional(), MaxLength(20), NoControlCharacters()],
-        render_kw=CODE_ATTRIBUTES,
-    )
+    code = code_field("admin.first_password")
+    code2 = code_field("admin.second_password", required=False)

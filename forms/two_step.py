@@ -19,24 +19,23 @@ CODE_ATTRIBUTES = {
 }
 
 
+def code_field(label_key: str, *, required: bool = True, autofocus: bool = False) -> StringField:
+    """A one-time code's field: at most 20 characters, no control characters (the domain
+    reads the digits)."""
+    presence = InputRequired(lazy_message("form.required")) if required else Optional()
+    return StringField(
+        lazy_message(label_key),
+        validators=[presence, MaxLength(20), NoControlCharacters()],
+        render_kw={**CODE_ATTRIBUTES, "autofocus": True} if autofocus else CODE_ATTRIBUTES,
+    )
+
+
 class ConnectForm(ConsoleForm):
     """Connect an app with the default algorithm: one code (TOTP) or two (HOTP)."""
 
     connection = HiddenField()
-    code = StringField(
-        lazy_message("otp.code_from_app"),
-        validators=[
-            InputRequired(lazy_message("form.required")),
-            MaxLength(20),
-            NoControlCharacters(),
-        ],
-        render_kw={**CODE_ATTRIBUTES, "autofocus": True},
-    )
-    code2 = StringField(
-        lazy_message("otp.second_code"),
-        validators=[Optional(), MaxLength(20), NoControlCharacters()],
-        render_kw=CODE_ATTRIBUTES,
-    )
+    code = code_field("otp.code_from_app", autofocus=True)
+    code2 = code_field("otp.second_code", required=False)
 
 
 class AdminConnectForm(ConnectForm):
@@ -100,24 +99,8 @@ class AdminConnectForm(ConnectForm):
 
 
 class SyncForm(ConsoleForm):
-    code = StringField(
-        lazy_message("otp.first_code"),
-        validators=[
-            InputRequired(lazy_message("form.required")),
-            MaxLength(20),
-            NoControlCharacters(),
-        ],
-        render_kw=CODE_ATTRIBUTES,
-    )
-    code2 = StringField(
-        lazy_message("otp.second_code"),
-        validators=[
-            InputRequired(lazy_message("form.required")),
-            MaxLength(20),
-            NoControlCharacters(),
-        ],
-        render_kw=CODE_ATTRIBUTES,
-    )
+    code = code_field("otp.first_code")
+    code2 = code_field("otp.second_code")
 
 
 class DaysForm(ConsoleForm):
