@@ -1228,29 +1228,18 @@ def verdicts(result: dict[str, Any], small: int, large: int) -> list[tuple[str, 
                 True,
             )
         )
-    bulk = result.get("bulk")
-    if bulk:
-        rows.append(
-            (
-                f"7 bulk switch-off, confirmed, {int(bulk['users']):,} users @{large:,} (wsgi)",
-                f"{bulk['confirmed_s']:.2f} s"
-                f" (its confirmation page {bulk['confirmation_s']:.2f} s)",
-                f"< {TARGETS['bulk_s']:.0f} s",
-                bulk["confirmed_s"] < TARGETS["bulk_s"],
+    for key, what in (("bulk", "switch-off"), ("bulk_delete", "device removal")):
+        bulk = result.get(key)
+        if bulk:
+            rows.append(
+                (
+                    f"7 bulk {what}, confirmed, {int(bulk['users']):,} users @{large:,} (wsgi)",
+                    f"{bulk['confirmed_s']:.2f} s"
+                    f" (its confirmation page {bulk['confirmation_s']:.2f} s)",
+                    f"< {TARGETS['bulk_s']:.0f} s",
+                    bulk["confirmed_s"] < TARGETS["bulk_s"],
+                )
             )
-        )
-    removal = result.get("bulk_delete")
-    if removal:
-        rows.append(
-            (
-                f"7 bulk device removal, confirmed, {int(removal['users']):,} users"
-                f" @{large:,} (wsgi)",
-                f"{removal['confirmed_s']:.2f} s"
-                f" (its confirmation page {removal['confirmation_s']:.2f} s)",
-                f"< {TARGETS['bulk_s']:.0f} s",
-                removal["confirmed_s"] < TARGETS["bulk_s"],
-            )
-        )
     prune = result.get("prune")
     if prune:
         rows.append(
